@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/gen/**', '.nx/**', '.tsbit/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/gen/**', '.nx/**', '.tsbit/**', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
