@@ -6,3 +6,4 @@ export * from './metrics';
 export * from './lifecycle';
 export * from './telemetry';
 export * from './wait';
+export * from './auth';
