@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface PackageRepository {
+  url: string;
+  dir: string;
+  package: string;
+  version: string;
+}
+
+/**
+ * A git repository holding a tiny native Debian package (one shell script in an
+ * `Architecture: all` binary package), small enough that dpkg-buildpackage takes about a second.
+ * `broken` makes debian/rules fail during the build, as a real packaging bug would.
+ */
+export function makeDebianPackageRepository(options: { package?: string; version?: string; broken?: boolean } = {}): PackageRepository {
+  const name = options.package ?? 'hello-tsbit';
+  const version = options.version ?? '1.0';
+  const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+  mkdirSync(path.join(dir, 'debian', 'source'), { recursive: true });
+  const write = (file: string, content: string): void => writeFileSync(path.join(dir, file), content);
+  write(`${name}`, '#!/bin/sh\necho "Hello from tsbit"\n');
+  chmodSync(path.join(dir, name), 0o755);
+  write('debian/source/format', '3.0 (native)\n');
+  write(
+    'debian/control',
+    [
+      `Source: ${name}`,
+      'Section: misc',
+      'Priority: optional',
+      'Maintainer: tsbit tests <tests@tsbit.invalid>',
+      'Build-Depends: debhelper-compat (= 13)',
+      'Standards-Version: 4.6.2',
+      'Rules-Requires-Root: no',
+      '',
+      `Package: ${name}`,
+      'Architecture: all',
+      'Depends: ${misc:Depends}',
+      'Description: greeting built by the tsbit test suite',
+      ' A one-line shell script, packaged to exercise the build farm.',
+      '',
+    ].join('\n'),
+  );
+  write(
+    'debian/changelog',
+    `${name} (${version}) bookworm; urgency=medium\n\n  * Test build.\n\n -- tsbit tests <tests@tsbit.invalid>  Tue, 24 Nov 2026 00:00:00 +0000\n`,
+  );
+  write('debian/install', `${name} usr/bin\n`);
+  const rules = options.broken
+    ? '#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n\techo "error: this package is broken on purpose" >&2\n\texit 1\n'
+    : '#!/usr/bin/make -f\n%:\n\tdh $@\n';
+  write('debian/rules', rules);
+  chmodSync(path.join(dir, 'debian', 'rules'), 0o755);
+  const git = (...args: string[]): void => {
+    execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  };
+  git('init', '--quiet', '--initial-branch=main');
+  git('add', '.');
+  git('-c', 'user.name=tsbit', '-c', 'user.email=tests@tsbit.invalid', 'commit', '--quiet', '-m', 'package');
+  return { url: `file://${dir}`, dir, package: name, version };
+}

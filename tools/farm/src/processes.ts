@@ -1,0 +1,41 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const repositoryRoot = path.resolve(__dirname, '../../..');
+
+const STOP_GRACE_MS = 15_000;
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/** Runs one service's main.ts under tsx, each output line prefixed with the service's name. */
+export function startService(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  output: (line: string) => void,
+): ServiceProcess {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), entry], {
+    cwd: repositoryRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => output(`${name.padEnd(11)}| ${line}`));
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { name, child, exited };
+}
+
+/** SIGTERM, as Kubernetes sends it; SIGKILL only for a service that outlives the grace period. */
+export async function stopService(service: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
+  service.child.kill(signal);
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), STOP_GRACE_MS);
+  await service.exited;
+  clearTimeout(timer);
+}
