@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { waitFor } from '@tsbit/service-kit';
+import { startFarm } from '../tools/farm/src/farm';
+import { option, summary } from './stats';
+
+const DATABASE_URL = process.env.TSBIT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BATCH_SIZE = 5000;
+const SUBMITTERS = 4;
+
+/**
+ * A mass rebuild: 100,000 jobs submitted in batches of 5,000 by a few concurrent clients. Measures
+ * how long until every job is in the log, visible in the read models and published to RabbitMQ,
+ * then the latency of GET /job pages with that many jobs.
+ */
+export async function massRebuild(args: string[]): Promise<void> {
+  const total = option(args, 'jobs', 100_000);
+  const pageSamples = option(args, 'pages', 200);
+  const id = randomBytes(4).toString('hex');
+  const schema = `bench_${id}`;
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'tsbit-bench-'));
+  const farm = await startFarm({
+    databaseUrl: DATABASE_URL,
+    schema,
+    amqpUrl: process.env.TSBIT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    prefix: `bench-${id}`,
+    gatewayPort: 19081,
+    stateDir,
+    builders: [],
+    heartbeatMs: 5000,
+    logLevel: 'warn',
+    output: () => undefined,
+    persistTokens: false,
+  });
+  const db = new Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  const count = async (sql: string): Promise<number> => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+
+  try {
+    const jobs = Array.from({ length: total }, (_, index) => ({
+      package: `pkg-${index % 20_000}`,
+      version: `1.${Math.floor(index / 20_000)}`,
+      suite: 'bookworm',
+      arch: 'amd64',
+      format: 'deb',
+      project: 'mass-rebuild',
+      source: { method: 'apt', url: 'http://deb.debian.org/debian', ref: `1.${Math.floor(index / 20_000)}` },
+    }));
+    const batches: (typeof jobs)[] = [];
+    for (let start = 0; start < total; start += BATCH_SIZE) batches.push(jobs.slice(start, start + BATCH_SIZE));
+
+    const started = performance.now();
+    let nextBatch = 0;
+    await Promise.all(
+      Array.from({ length: SUBMITTERS }, async () => {
+        while (nextBatch < batches.length) {
+          const batch = batches[nextBatch];
+          nextBatch += 1;
+          const response = await fetch(`${farm.apiUrl}/job/batch`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${farm.adminToken}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ jobs: batch }),
+          });
+          if (response.status !== 201) throw new Error(`POST /job/batch: ${response.status} ${await response.text()}`);
+        }
+      }),
+    );
+    const acceptedSeconds = (performance.now() - started) / 1000;
+    await waitFor('every job visible', async () => (await count(`SELECT count(*) AS n FROM ${schema}.jobs`)) >= total, {
+      timeoutMs: 600_000,
+      intervalMs: 100,
+    });
+    const visibleSeconds = (performance.now() - started) / 1000;
+    await waitFor(
+      'the relay to publish every event',
+      async () =>
+        (await count(`SELECT coalesce(max(position), 0) AS n FROM ${schema}.relay_checkpoint`)) >=
+        (await count(`SELECT coalesce(max(position), 0) AS n FROM ${schema}.events`)),
+      { timeoutMs: 600_000, intervalMs: 100 },
+    );
+    const publishedSeconds = (performance.now() - started) / 1000;
+
+    const time = async (url: string): Promise<number> => {
+      const before = performance.now();
+      const response = await fetch(`${farm.apiUrl}${url}`);
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+      return performance.now() - before;
+    };
+    const firstPage: number[] = [];
+    const filtered: number[] = [];
+    const deep: number[] = [];
+    let cursor: string | null = null;
+    for (let sample = 0; sample < pageSamples; sample += 1) {
+      firstPage.push(await time('/job?limit=50'));
+      filtered.push(await time(`/job?package=pkg-${sample}&limit=50`));
+      const before = performance.now();
+      const page = (await (await fetch(`${farm.apiUrl}/job?limit=50${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { nextCursor: string | null };
+      deep.push(performance.now() - before);
+      cursor = page.nextCursor;
+    }
+
+    process.stdout.write(
+      [
+        `jobs: ${total} in batches of ${BATCH_SIZE}, ${SUBMITTERS} clients`,
+        `all accepted (appended to the log): ${acceptedSeconds.toFixed(2)} s`,
+        `all visible in the read models:      ${visibleSeconds.toFixed(2)} s`,
+        `all published to RabbitMQ:           ${publishedSeconds.toFixed(2)} s`,
+        `GET /job?limit=50 (ms):              ${summary(firstPage)}`,
+        `GET /job?package=...&limit=50 (ms):  ${summary(filtered)}`,
+        `GET /job following cursors (ms):     ${summary(deep)}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await farm.stop();
+    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await db.end();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,20 @@
+import { farmOverhead } from './farm-overhead';
+import { massRebuild } from './mass-rebuild';
+
+const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
+  'farm-overhead': farmOverhead,
+  'mass-rebuild': massRebuild,
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const selected = name ? benchmarks[name] : undefined;
+  if (!selected) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [options]\n`);
+    process.exit(2);
+  }
+  await selected(args);
+  process.exit(0);
+}
+
+void main();
