@@ -3,7 +3,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
 import type { Logger } from 'pino';
 import { toProblem } from './problems';
-import { metricsRegistry } from './metrics';
+import { histogram, metricsRegistry } from './metrics';
+
+const requestDuration = histogram(
+  'tsbit_http_request_duration_seconds',
+  'HTTP requests served, by route and status',
+  ['method', 'route', 'status'],
+  [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+);
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -34,6 +41,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     const problem = toProblem({ statusCode: 404, message: `no route ${request.method} ${request.url}` }, request.url);
     void reply.status(404).type('application/problem+json').send(problem);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route === '/metrics') return;
+    requestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -20,6 +20,9 @@ describe('every service HTTP server', () => {
     const app = createHttpServer({ logger, ready: () => true });
     const response = await app.inject('/metrics');
     expect(response.body).toContain('tsbit_process_cpu_seconds_total');
+    await app.inject('/healthz');
+    const after = await app.inject('/metrics');
+    expect(after.body).toMatch(/tsbit_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/);
     await app.close();
   });
 
