@@ -53,6 +53,8 @@ export interface Subscription {
 }
 
 export interface EventLog {
+  /** True when appendMany is all or nothing across streams. */
+  readonly atomicAppendMany: boolean;
   /** Appends all events or none, in one round trip; throws WrongExpectedVersion on a conflict. */
   append(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
   /** Appends to several streams. Atomic on PostgreSQL; EventStoreDB appends stream by stream. */
