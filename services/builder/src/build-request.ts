@@ -1,0 +1,71 @@
+import { canonicalMessage } from '@tsbit/contracts';
+import type { Source, SourceMethod } from '@tsbit/domain';
+import { invalidSource } from './failure';
+
+/** A BuildRequest as the builder works with it (canonical JSON, every field present). */
+export interface BuildJob {
+  jobId: number;
+  attempt: number;
+  package: string;
+  version: string;
+  suite: string;
+  dist: string;
+  arch: string;
+  format: string;
+  env: string;
+  source: Source;
+  buildArchIndep: boolean;
+  queuedAt: string;
+}
+
+const sourceMethods: readonly SourceMethod[] = ['git', 'svn', 'apt', 'dsc'];
+
+/** The message is not a BuildRequest the builder can act on: dead-letter it with this reason. */
+export class MalformedRequest extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedRequest';
+  }
+}
+
+/** Checks a message from a build queue against the contract; without a job and attempt it is unusable. */
+export function parseBuildRequest(body: unknown): BuildJob {
+  let data: Record<string, unknown>;
+  try {
+    data = canonicalMessage('BuildRequest', body, 'read') as Record<string, unknown>;
+  } catch (error) {
+    throw new MalformedRequest((error as Error).message);
+  }
+  const source = (data.source ?? {}) as Partial<Record<keyof Source, string>>;
+  const job: BuildJob = {
+    jobId: data.jobId as number,
+    attempt: data.attempt as number,
+    package: data.package as string,
+    version: data.version as string,
+    suite: data.suite as string,
+    dist: data.dist as string,
+    arch: data.arch as string,
+    format: data.format as string,
+    env: data.env as string,
+    source: { method: (source.method ?? '') as SourceMethod, url: source.url ?? '', ref: source.ref ?? '' },
+    buildArchIndep: data.buildArchIndep as boolean,
+    queuedAt: (data.queuedAt as string | undefined) ?? '',
+  };
+  if (!(job.jobId > 0)) throw new MalformedRequest('BuildRequest.jobId: must be a positive integer');
+  if (!(job.attempt > 0)) throw new MalformedRequest('BuildRequest.attempt: must be a positive integer');
+  return job;
+}
+
+/**
+ * What a build needs beyond the contract. A request that fails here still names its job, so it
+ * is reported as a failed build (the job ends with the reason) rather than dead-lettered, which
+ * would leave the job waiting forever.
+ */
+export function checkBuildJob(job: BuildJob): void {
+  for (const field of ['package', 'suite', 'arch', 'format'] as const) {
+    if (job[field] === '') throw invalidSource(`BuildRequest.${field}: must not be empty`);
+  }
+  if (!sourceMethods.includes(job.source.method)) {
+    throw invalidSource(`BuildRequest.source.method: "${job.source.method}" is not one of ${sourceMethods.join(', ')}`);
+  }
+}

@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { waitFor } from '@tsbit/service-kit';
+import { createApiClient } from './api-client';
+import type { BuildJob } from './build-request';
+import { jobDirectory, runBuild, type BuildOutcome, type BuildRunOptions } from './build-runner';
+import { startTestApi, type TestApi } from './testing/fake-api';
+import { gitCommitAll, makeDebianTree, makeDsc, makeRpmTree, svnImport } from './testing/fixtures';
+
+const logger = pino({ level: 'silent' });
+const BUILD_TEST_TIMEOUT_MS = 60_000;
+
+describe('runBuild with real tools', () => {
+  const id = randomBytes(3).toString('hex');
+  const scratch = mkdtempSync(path.join(tmpdir(), 'tsbit-builder-test-'));
+  const workDir = path.join(scratch, 'work');
+  let api: TestApi;
+  let jobIds = 0;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const job = (overrides: Partial<BuildJob> & Pick<BuildJob, 'package' | 'source'>): BuildJob => ({
+    jobId: ++jobIds,
+    attempt: 1,
+    version: '1.0',
+    suite: 'bookworm',
+    dist: 'debian',
+    arch: 'amd64',
+    format: 'deb',
+    env: '',
+    buildArchIndep: true,
+    queuedAt: new Date().toISOString(),
+    ...overrides,
+  });
+
+  const build = (buildJob: BuildJob, options: Partial<BuildRunOptions> = {}): Promise<BuildOutcome> =>
+    runBuild({
+      job: buildJob,
+      builderName: 'test-builder',
+      workDir,
+      backend: 'native',
+      keepFailed: true,
+      buildTimeoutMs: BUILD_TEST_TIMEOUT_MS,
+      cancelGraceMs: 1000,
+      api: createApiClient({ baseUrl: api.url, token: api.token, uploadAttempts: 2, uploadBackoffMs: 10 }),
+      logger,
+      signal: new AbortController().signal,
+      env: { ...process.env, TSBIT_TOKEN: 'must-not-leak' },
+      ...options,
+    });
+
+  const uploadsOf = (jobId: number) => api.uploads.filter((upload) => upload.jobId === jobId);
+
+  it('builds a native package from git into a .deb that dpkg-deb reads, uploads it with the log, and cleans up', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `hello-${id}` });
+    const url = gitCommitAll(tree.dir);
+    const request = job({ package: tree.package, source: { method: 'git', url, ref: 'main' } });
+
+    const outcome = await build(request);
+
+    expect(outcome).toMatchObject({ result: 'succeeded' });
+    const deb = outcome.artifacts.find((artifact) => artifact.kind === 'deb');
+    expect(deb?.name).toBe(`${tree.package}_1.0_all.deb`);
+    expect(outcome.artifacts.map((artifact) => artifact.kind).sort()).toEqual(['buildinfo', 'changes', 'deb', 'log']);
+    const uploads = uploadsOf(request.jobId);
+    for (const artifact of outcome.artifacts) {
+      const upload = uploads.find((candidate) => candidate.name === artifact.name);
+      expect(upload?.sha256).toBe(artifact.sha256);
+      expect(String(upload?.content.length)).toBe(artifact.size);
+      expect(upload?.kind).toBe(artifact.kind);
+    }
+    const file = path.join(scratch, deb?.name ?? 'missing.deb');
+    writeFileSync(file, uploads.find((upload) => upload.kind === 'deb')?.content ?? Buffer.alloc(0));
+    const info = execFileSync('dpkg-deb', ['-I', file], { encoding: 'utf8' });
+    expect(info).toContain(`Package: ${tree.package}`);
+    expect(info).toContain('Version: 1.0');
+    const log = uploads.find((upload) => upload.kind === 'log')?.content.toString('utf8') ?? '';
+    expect(log).toContain('dpkg-buildpackage -b -uc -us');
+    expect(log).not.toContain('must-not-leak');
+    expect(existsSync(jobDirectory(workDir, request))).toBe(false);
+  });
+
+  it('fails a broken package as a package failure, with the reason from the log, and keeps its log', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `broken-${id}`, rules: 'broken' });
+    const request = job({ package: tree.package, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+
+    const outcome = await build(request);
+
+    expect(outcome).toMatchObject({ result: 'failed', failureClass: 'package', code: 'build_failed' });
+    expect(outcome.result === 'failed' && outcome.message).toContain('this package is broken on purpose');
+    expect(outcome.artifacts.map((artifact) => artifact.kind)).toEqual(['log']);
+    expect(uploadsOf(request.jobId)[0]?.content.toString('utf8')).toContain('this package is broken on purpose');
+    expect(existsSync(path.join(jobDirectory(workDir, request), 'build.log'))).toBe(true);
+  });
+
+  it('fails a ref that does not exist as a package failure without building', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `noref-${id}` });
+    const request = job({ package: tree.package, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'no-such-branch' } });
+
+    const outcome = await build(request);
+
+    expect(outcome).toMatchObject({ result: 'failed', failureClass: 'package', code: 'source_unavailable' });
+    expect(outcome.result === 'failed' && outcome.message).toContain('no-such-branch');
+  });
+
+  it('stops a running build within seconds when cancelled, uploads the log so far and reports it cancelled', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `sleepy-${id}`, rules: 'sleeping' });
+    const request = job({ package: tree.package, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+    const controller = new AbortController();
+    const logFile = path.join(jobDirectory(workDir, request), 'build.log');
+
+    const running = build(request, { signal: controller.signal });
+    await waitFor('the build to reach its sleep', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('tsbit-test: sleeping'), {
+      timeoutMs: 30_000,
+    });
+    controller.abort('cancelled');
+    const outcome = await running;
+
+    expect(outcome.result).toBe('cancelled');
+    expect(uploadsOf(request.jobId).map((upload) => upload.kind)).toEqual(['log']);
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toMatch(/^sleep 300$/m);
+  });
+
+  it('ends a build that outlives TSBIT_BUILD_TIMEOUT_S as an infrastructure failure', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `slow-${id}`, rules: 'sleeping' });
+    const request = job({ package: tree.package, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+
+    const outcome = await build(request, { buildTimeoutMs: 3000 });
+
+    expect(outcome).toMatchObject({ result: 'failed', failureClass: 'infrastructure', code: 'timeout' });
+  });
+
+  it('exports an svn repository; a non-master architecture has nothing to build for an Architecture: all package', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `svn-${id}` });
+    const request = job({ package: tree.package, buildArchIndep: false, source: { method: 'svn', url: svnImport(tree.dir, scratch), ref: '1' } });
+
+    const outcome = await build(request);
+
+    expect(outcome).toMatchObject({ result: 'succeeded' });
+    expect(outcome.artifacts.map((artifact) => artifact.kind)).toEqual(['log']);
+    const log = uploadsOf(request.jobId)[0]?.content.toString('utf8') ?? '';
+    expect(log).toContain('svn export');
+    expect(log).toContain('nothing to build');
+  });
+
+  it('downloads and unpacks a .dsc (dget, dpkg-source -x)', async () => {
+    const parent = mkdtempSync(path.join(scratch, 'dsc-'));
+    const tree = makeDebianTree({ package: `dsc-${id}`, dir: path.join(parent, `dsc-${id}`) });
+    const request = job({ package: tree.package, buildArchIndep: false, source: { method: 'dsc', url: makeDsc(tree), ref: '' } });
+
+    const outcome = await build(request);
+
+    expect(outcome).toMatchObject({ result: 'succeeded' });
+    expect(uploadsOf(request.jobId)[0]?.content.toString('utf8')).toContain(`dpkg-source: info: extracting dsc-${id} in`);
+  });
+
+  it('builds an rpm with rpmbuild from a spec whose Source0 is made from the tree', async () => {
+    const tree = makeRpmTree({ root: scratch, package: `tiny-${id}` });
+    const request = job({ package: tree.package, format: 'rpm', source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+
+    const outcome = await build(request);
+
+    expect(outcome).toMatchObject({ result: 'succeeded' });
+    expect(outcome.artifacts.map((artifact) => artifact.name).sort()).toEqual([
+      'build.log',
+      `tiny-${id}-1.0-1.noarch.rpm`,
+      `tiny-${id}-1.0-1.src.rpm`,
+    ]);
+    expect(outcome.artifacts.filter((artifact) => artifact.kind === 'rpm')).toHaveLength(2);
+  });
+
+  it('reports an infrastructure failure when the built packages cannot be uploaded', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `noupload-${id}` });
+    const request = job({ package: tree.package, buildArchIndep: false, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+    api.failUploadsWith = 503;
+    try {
+      const outcome = await build(request);
+      expect(outcome).toMatchObject({ result: 'failed', failureClass: 'infrastructure', code: 'upload_failed' });
+    } finally {
+      api.failUploadsWith = undefined;
+    }
+  });
+});

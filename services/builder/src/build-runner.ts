@@ -1,0 +1,241 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdir, open, rm, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import type { Artifact, FailureClass } from '@tsbit/domain';
+import type { Logger } from '@tsbit/service-kit';
+import { ApiRejected, type ApiClient } from './api-client';
+import { describeArtifact, type LocalArtifact } from './artifacts';
+import { backendFor } from './backends';
+import { checkBuildJob, type BuildJob } from './build-request';
+import { packageFormats, type BackendName, type PackageFormat } from './config';
+import { BuildFailure, classifyFromLog, oneLine, summarizeLog } from './failure';
+import { runProcess, SpawnError, type StopReason } from './process';
+import { sourceFetchers } from './sources';
+import type { StepContext } from './step';
+
+/** Below this much free space in the work dir a build is not started: it would fail half-way. */
+const MIN_FREE_DISK_BYTES = 256 * 1024 * 1024;
+/** How much of the end of the log is read to explain a failure. */
+const LOG_TAIL_BYTES = 64 * 1024;
+export const LOG_NAME = 'build.log';
+
+export type BuildOutcome =
+  | { result: 'succeeded'; artifacts: Artifact[] }
+  | { result: 'failed'; failureClass: FailureClass; code: string; message: string; artifacts: Artifact[] }
+  | { result: 'cancelled'; artifacts: Artifact[] };
+
+export interface BuildRunOptions {
+  job: BuildJob;
+  builderName: string;
+  workDir: string;
+  backend: BackendName;
+  keepFailed: boolean;
+  buildTimeoutMs: number;
+  cancelGraceMs: number;
+  api: ApiClient;
+  logger: Logger;
+  /** Aborted with 'cancelled' or 'shutdown' from outside. */
+  signal: AbortSignal;
+  /** The environment builds start from; TSBIT_* variables are removed from it. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The build was stopped from outside or by its time-out. */
+class Stopped extends Error {
+  constructor(readonly reason: StopReason) {
+    super(`build stopped: ${reason}`);
+    this.name = 'Stopped';
+  }
+}
+
+/** Each job attempt gets a directory of its own: a retry never sees a previous attempt's files. */
+export function jobDirectory(workDir: string, job: Pick<BuildJob, 'jobId' | 'attempt'>): string {
+  return path.join(workDir, `job-${job.jobId}-attempt-${job.attempt}`);
+}
+
+/**
+ * The environment a build runs in. The package's own code runs during the build (debian/rules,
+ * test suites), so nothing of the builder's configuration, and in particular not its API token,
+ * is passed on. C.UTF-8 keeps tool messages in English, which the failure summary reads.
+ */
+export function buildEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(base)) if (!key.startsWith('TSBIT_')) env[key] = value;
+  return { ...env, LC_ALL: 'C.UTF-8' };
+}
+
+/**
+ * One build from start to report: a fresh work dir, the source, the back end, the uploads. Never
+ * throws: every way a build can end is a BuildOutcome, and the log is uploaded in all of them
+ * (when the API can be reached), because a broken package must keep its log.
+ */
+export async function runBuild(options: BuildRunOptions): Promise<BuildOutcome> {
+  const { job, logger } = options;
+  const jobDir = jobDirectory(options.workDir, job);
+  const logPath = path.join(jobDir, LOG_NAME);
+  let logFd: number;
+  try {
+    await rm(jobDir, { recursive: true, force: true });
+    await mkdir(jobDir, { recursive: true });
+    logFd = openSync(logPath, 'a');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk_full' : 'workdir_unavailable';
+    return failed('infrastructure', code, `cannot create the work dir ${jobDir}: ${(error as Error).message}`, []);
+  }
+
+  const controller = new AbortController();
+  const stop = (reason: StopReason): void => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const onOuterAbort = (): void => stop(options.signal.reason === 'shutdown' ? 'shutdown' : 'cancelled');
+  if (options.signal.aborted) onOuterAbort();
+  options.signal.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => stop('timeout'), options.buildTimeoutMs);
+
+  const log = (line: string): void => {
+    try {
+      writeSync(logFd, `[tsbit] ${line}\n`);
+    } catch {
+      // A full disk shows up in the build's own steps as well.
+    }
+  };
+  const throwIfStopped = (): void => {
+    if (controller.signal.aborted) throw new Stopped(controller.signal.reason as StopReason);
+  };
+  const env = buildEnvironment(options.env ?? process.env);
+  const ctx: StepContext = {
+    job,
+    jobDir,
+    srcDir: path.join(jobDir, 'src'),
+    log,
+    async exec(command, execOptions = {}) {
+      throwIfStopped();
+      try {
+        const result = await runProcess(command, {
+          cwd: execOptions.cwd ?? ctx.srcDir,
+          env: { ...env, ...execOptions.env },
+          logFd,
+          captureStdout: execOptions.captureStdout ?? false,
+          signal: controller.signal,
+          graceMs: options.cancelGraceMs,
+        });
+        if (result.stopped) throw new Stopped(result.stopped);
+        return result;
+      } catch (error) {
+        if (!(error instanceof SpawnError)) throw error;
+        const missing = error.errorCode === 'ENOENT';
+        throw new BuildFailure(
+          'infrastructure',
+          missing ? 'tool_missing' : 'spawn_failed',
+          missing ? `${error.command} is not installed on this builder (or not on its PATH)` : error.message,
+        );
+      }
+    },
+  };
+
+  const startedAt = Date.now();
+  log(`builder ${options.builderName}: job ${job.jobId} attempt ${job.attempt}: ${job.package} ${job.version} for ${job.suite}/${job.arch} (${job.format})`);
+  log(`source: ${job.source.method} ${job.source.url} ${job.source.ref}`);
+
+  let outcome: BuildOutcome;
+  let built: LocalArtifact[] = [];
+  try {
+    checkBuildJob(job);
+    if (!packageFormats.includes(job.format as PackageFormat)) {
+      throw new BuildFailure('package', 'unsupported_format', `format "${job.format}" is not one of ${packageFormats.join(', ')}`);
+    }
+    await checkFreeSpace(jobDir);
+    await sourceFetchers[job.source.method](ctx);
+    throwIfStopped();
+    const files = await backendFor(job.format as PackageFormat, options.backend).build(ctx);
+    throwIfStopped();
+    built = await Promise.all(files.map((file) => describeArtifact(file)));
+    for (const artifact of built) log(`built ${artifact.name} (${artifact.kind}, ${artifact.size} bytes, sha256 ${artifact.sha256})`);
+    outcome = { result: 'succeeded', artifacts: [] };
+  } catch (error) {
+    outcome = await outcomeOfError(error, logPath, job);
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', onOuterAbort);
+  }
+  log(`${outcome.result}${outcome.result === 'failed' ? ` (${outcome.failureClass}: ${outcome.code})` : ''} after ${Math.round((Date.now() - startedAt) / 1000)} s`);
+  closeSync(logFd);
+
+  outcome = await upload(options, outcome, built, logPath);
+  if (outcome.result !== 'failed' || !options.keepFailed) {
+    await rm(jobDir, { recursive: true, force: true }).catch((error: unknown) => logger.warn({ err: error, jobDir }, 'cannot remove the work dir'));
+  }
+  return outcome;
+}
+
+function failed(failureClass: FailureClass, code: string, message: string, artifacts: Artifact[]): BuildOutcome {
+  return { result: 'failed', failureClass, code, message: oneLine(message), artifacts };
+}
+
+async function checkFreeSpace(dir: string): Promise<void> {
+  const stats = await statfs(dir);
+  const free = stats.bavail * stats.bsize;
+  if (free < MIN_FREE_DISK_BYTES) {
+    throw new BuildFailure('infrastructure', 'disk_full', `only ${Math.round(free / 1024 / 1024)} MiB free in ${dir}`);
+  }
+}
+
+async function outcomeOfError(error: unknown, logPath: string, job: BuildJob): Promise<BuildOutcome> {
+  if (error instanceof Stopped) {
+    if (error.reason === 'cancelled') return { result: 'cancelled', artifacts: [] };
+    if (error.reason === 'timeout') return failed('infrastructure', 'timeout', 'the build ran out of time (TSBIT_BUILD_TIMEOUT_S)', []);
+    return failed('infrastructure', 'builder_shutdown', 'the builder shut down during the build; it will run elsewhere', []);
+  }
+  if (error instanceof BuildFailure) {
+    if (!error.fromLog) return failed(error.failureClass, error.code, error.message, []);
+    const tail = await readTail(logPath);
+    const fromLog = classifyFromLog(tail);
+    return failed(fromLog?.failureClass ?? error.failureClass, fromLog?.code ?? error.code, summarizeLog(tail) ?? error.message, []);
+  }
+  const errno = (error as NodeJS.ErrnoException).code;
+  if (errno === 'ENOSPC') return failed('infrastructure', 'disk_full', (error as Error).message, []);
+  return failed('infrastructure', 'builder_error', `job ${job.jobId}: ${(error as Error).message}`, []);
+}
+
+async function readTail(file: string): Promise<string> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return '';
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, LOG_TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Uploads what the build made, then the log. A successful build whose packages cannot be
+ * uploaded is an infrastructure failure (another builder may do better); a failure's verdict
+ * stands even when its log cannot be uploaded, with that said in its message.
+ */
+async function upload(options: BuildRunOptions, outcome: BuildOutcome, built: LocalArtifact[], logPath: string): Promise<BuildOutcome> {
+  const target = { jobId: options.job.jobId, attempt: options.job.attempt };
+  const uploaded: Artifact[] = [];
+  const send = async (artifact: LocalArtifact): Promise<void> => {
+    await options.api.uploadArtifact(target, artifact);
+    uploaded.push({ name: artifact.name, sha256: artifact.sha256, size: artifact.size, kind: artifact.kind });
+  };
+  try {
+    if (outcome.result === 'succeeded') for (const artifact of built) await send(artifact);
+    await send(await describeArtifact(logPath, 'log'));
+  } catch (error) {
+    options.logger.error({ err: error, jobId: target.jobId, attempt: target.attempt }, 'upload failed');
+    const reason = error instanceof ApiRejected ? 'refused' : 'impossible';
+    if (outcome.result === 'succeeded') {
+      return failed('infrastructure', 'upload_failed', `upload ${reason}: ${(error as Error).message}`, uploaded);
+    }
+    if (outcome.result === 'failed') {
+      return { ...outcome, message: oneLine(`${outcome.message} (log upload ${reason})`), artifacts: uploaded };
+    }
+    return { ...outcome, artifacts: uploaded };
+  }
+  return { ...outcome, artifacts: uploaded };
+}
