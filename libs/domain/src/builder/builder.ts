@@ -1,0 +1,64 @@
+import { assertNever, DomainError, type Decider } from '../decider';
+import type { BuilderEvent } from '../events';
+
+export interface Capabilities {
+  arches: string[];
+  suites: string[];
+  formats: string[];
+  slots: number;
+}
+export type BuilderState =
+  | { status: 'Unknown' }
+  | { status: 'Online' | 'Paused' | 'Lost'; name: string; capabilities: Capabilities; paused: boolean };
+
+interface At {
+  at: string;
+}
+export type BuilderCommand =
+  | (At & { type: 'RegisterBuilder'; name: string; capabilities: Capabilities })
+  | (At & { type: 'MarkBuilderLost'; name: string })
+  | (At & { type: 'PauseBuilder'; name: string; by: string })
+  | (At & { type: 'ResumeBuilder'; name: string; by: string });
+
+const same = (a: Capabilities, b: Capabilities): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export const builderDecider: Decider<BuilderCommand, BuilderEvent, BuilderState> = {
+  initialState: () => ({ status: 'Unknown' }),
+  decide(command, state) {
+    switch (command.type) {
+      case 'RegisterBuilder':
+        if (state.status !== 'Unknown' && state.status !== 'Lost' && same(state.capabilities, command.capabilities)) return [];
+        return [{ type: 'BuilderRegistered', data: { name: command.name, ...command.capabilities, registeredAt: command.at } }];
+      case 'MarkBuilderLost':
+        if (state.status === 'Unknown' || state.status === 'Lost') return [];
+        return [{ type: 'BuilderLost', data: { name: command.name, lostAt: command.at } }];
+      case 'PauseBuilder':
+        if (state.status === 'Unknown') throw new DomainError('not_found', `no builder "${command.name}"`);
+        if (state.paused) return [];
+        return [{ type: 'BuilderPaused', data: { name: command.name, pausedBy: command.by, pausedAt: command.at } }];
+      case 'ResumeBuilder':
+        if (state.status === 'Unknown') throw new DomainError('not_found', `no builder "${command.name}"`);
+        if (!state.paused) return [];
+        return [{ type: 'BuilderResumed', data: { name: command.name, resumedBy: command.by, resumedAt: command.at } }];
+      default:
+        return assertNever(command);
+    }
+  },
+  evolve(state, event) {
+    switch (event.type) {
+      case 'BuilderRegistered': {
+        const { name, arches, suites, formats, slots } = event.data;
+        const paused = state.status === 'Unknown' ? false : state.paused;
+        return { status: paused ? 'Paused' : 'Online', name, capabilities: { arches, suites, formats, slots }, paused };
+      }
+      case 'BuilderLost':
+        return state.status === 'Unknown' ? state : { ...state, status: 'Lost' };
+      case 'BuilderPaused':
+        return state.status === 'Unknown' ? state : { ...state, status: state.status === 'Lost' ? 'Lost' : 'Paused', paused: true };
+      case 'BuilderResumed':
+        return state.status === 'Unknown' ? state : { ...state, status: state.status === 'Lost' ? 'Lost' : 'Online', paused: false };
+      default:
+        return assertNever(event);
+    }
+  },
+};
