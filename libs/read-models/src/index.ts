@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './projector';
+export * from './queries';
+export { evolveJob, historyEntry, type JobRow, type JobHistoryRow } from './jobs/projection';
+export { evolveBuilders, type BuilderRow } from './builders/projection';

@@ -1,0 +1,325 @@
+import type { Pool } from 'pg';
+import type { JobStatus, Reason, Role } from '@tsbit/domain';
+import type { BuilderRow } from './builders/projection';
+import type { JobHistoryRow, JobRow } from './jobs/projection';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+const RECENT_BUILDS_FOR_ESTIMATE = 20;
+
+export interface JobListQuery {
+  status?: JobStatus | JobStatus[];
+  package?: string;
+  version?: string;
+  suite?: string;
+  dist?: string;
+  arch?: string;
+  format?: string;
+  env?: string;
+  project?: string;
+  builder?: string;
+  unfinished?: boolean;
+  order?: 'newest' | 'oldest';
+  limit?: number;
+  cursor?: string;
+}
+
+export interface JobSummary {
+  id: number;
+  package: string;
+  version: string;
+  suite: string;
+  dist: string;
+  arch: string;
+  format: string;
+  env: string;
+  source: { method: string; url: string; ref: string };
+  priority: number;
+  project: string;
+  dependsOn: number[];
+  buildArchIndep: boolean;
+  retryOf: number | null;
+  status: JobStatus;
+  reason: Reason | null;
+  attempt: number;
+  builder: string | null;
+  failureClass: 'package' | 'infrastructure' | null;
+  submittedBy: string;
+  submittedAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** For a job waiting for a slot: when it should start, from recent build times. */
+  estimatedStartAt?: string | null;
+}
+
+export interface JobHistoryEntry {
+  status: JobStatus;
+  event: string;
+  at: string;
+  attempt: number;
+  actor: { kind: string; name: string } | null;
+  reason: Reason | null;
+  position: string;
+}
+
+export interface ArtifactView {
+  jobId: number;
+  attempt: number;
+  name: string;
+  sha256: string;
+  size: number;
+  kind: string;
+  builder: string;
+  storedAt: string;
+  url: string;
+}
+
+export interface JobView extends JobSummary {
+  history: JobHistoryEntry[];
+  artifacts: ArtifactView[];
+}
+
+export interface BuilderView {
+  name: string;
+  arches: string[];
+  suites: string[];
+  formats: string[];
+  slots: number;
+  state: BuilderRow['state'];
+  runningJobs: number[];
+  registeredAt: string;
+  lastSeenAt: string;
+}
+
+/** A token as authentication needs it: only the secret's hash. */
+export interface StoredTokenRow {
+  tokenId: string;
+  name: string;
+  role: Role;
+  secretSha256: string;
+  revoked: boolean;
+}
+
+export interface TokenView {
+  tokenId: string;
+  name: string;
+  role: Role;
+  revoked: boolean;
+  issuedBy: string;
+  issuedAt: string;
+}
+
+const iso = (value: string | Date | null): string | null => (value === null ? null : new Date(value).toISOString());
+
+function toSummary(row: JobRow): JobSummary {
+  return {
+    id: row.id,
+    package: row.package,
+    version: row.version,
+    suite: row.suite,
+    dist: row.dist,
+    arch: row.arch,
+    format: row.format,
+    env: row.env,
+    source: row.source,
+    priority: row.priority,
+    project: row.project,
+    dependsOn: row.depends_on,
+    buildArchIndep: row.build_arch_indep,
+    retryOf: row.retry_of,
+    status: row.status,
+    reason: row.reason,
+    attempt: row.attempt,
+    builder: row.builder,
+    failureClass: row.failure_class,
+    submittedBy: row.submitted_by,
+    submittedAt: iso(row.submitted_at) as string,
+    updatedAt: iso(row.updated_at) as string,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+  };
+}
+
+const toArtifact = (row: { job_id: number; attempt: number; name: string; sha256: string; size: string; kind: string; builder: string; stored_at: Date }): ArtifactView => ({
+  jobId: row.job_id,
+  attempt: row.attempt,
+  name: row.name,
+  sha256: row.sha256,
+  size: Number(row.size),
+  kind: row.kind,
+  builder: row.builder,
+  storedAt: row.stored_at.toISOString(),
+  url: `/artifacts/${row.sha256}/${encodeURIComponent(row.name)}`,
+});
+
+const toBuilder = (row: BuilderRow): BuilderView => ({
+  name: row.name,
+  arches: row.arches,
+  suites: row.suites,
+  formats: row.formats,
+  slots: row.slots,
+  state: row.state,
+  runningJobs: row.running_jobs,
+  registeredAt: iso(row.registered_at) as string,
+  lastSeenAt: iso(row.last_seen_at) as string,
+});
+
+export const encodeCursor = (id: number): string => Buffer.from(String(id)).toString('base64url');
+export function decodeCursor(cursor: string): number {
+  const id = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Number.isInteger(id) || id <= 0) throw new RangeError('cursor: not a cursor this API handed out');
+  return id;
+}
+
+export const UNFINISHED: JobStatus[] = ['Waiting', 'Blocked', 'Building', 'Cancelling'];
+
+export type ReadModels = ReturnType<typeof createReadModels>;
+
+/** The queries the API serves; every one reads only the read-model tables. */
+export function createReadModels(pool: Pool, schema: string) {
+  const select = `SELECT to_jsonb(j) AS row FROM ${schema}.jobs j`;
+
+  /** Why a waiting job waits: its place in its queue, or that no builder serves it, and an estimate. */
+  async function explainWaiting(job: JobSummary): Promise<JobSummary> {
+    if (job.status !== 'Waiting' || job.reason?.code !== 'queued') return job;
+    const { rows } = await pool.query<{ ahead: number; slots: number; online: number; average: number | null }>(
+      `SELECT
+         (SELECT count(*)::int FROM ${schema}.jobs w
+            WHERE w.status = 'Waiting' AND NOT w.deleted AND w.format = $1 AND w.suite = $2 AND w.arch = $3
+              AND (w.priority > $4 OR (w.priority = $4 AND w.id < $5))) AS ahead,
+         (SELECT coalesce(sum(slots), 0)::int FROM ${schema}.builders b
+            WHERE b.state <> 'lost' AND NOT b.paused AND $3 = ANY(b.arches) AND $2 = ANY(b.suites) AND $1 = ANY(b.formats)) AS slots,
+         (SELECT count(*)::int FROM ${schema}.builders b WHERE b.state <> 'lost' AND $3 = ANY(b.arches)) AS online,
+         (SELECT avg(extract(epoch FROM finished_at - started_at)) FROM (
+            SELECT finished_at, started_at FROM ${schema}.jobs d
+            WHERE d.status = 'Done' AND d.format = $1 AND d.suite = $2 AND d.arch = $3 ORDER BY d.id DESC LIMIT ${RECENT_BUILDS_FOR_ESTIMATE}) recent) AS average`,
+      [job.format, job.suite, job.arch, job.priority, job.id],
+    );
+    const { ahead, slots, online, average } = rows[0] as { ahead: number; slots: number; online: number; average: number | null };
+    if (online === 0) {
+      return { ...job, reason: { code: 'no_builder_online', message: `no builder online for ${job.arch}`, jobIds: [] }, estimatedStartAt: null };
+    }
+    const position = ahead + 1;
+    const estimate = slots > 0 && average !== null ? new Date(Date.now() + Math.floor(ahead / slots) * average * 1000).toISOString() : null;
+    return {
+      ...job,
+      reason: { code: 'queued', message: `${ordinal(position)} in the queue for ${job.suite}/${job.arch}`, jobIds: [] },
+      estimatedStartAt: estimate,
+    };
+  }
+
+  return {
+    jobs: {
+      async get(id: number): Promise<JobView | undefined> {
+        const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted`, [id]);
+        const row = rows[0]?.row;
+        if (!row) return undefined;
+        const [summary, history, artifacts] = await Promise.all([explainWaiting(toSummary(row)), this.history(id), pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id])]);
+        return { ...summary, history: history ?? [], artifacts: artifacts.rows.map(toArtifact) };
+      },
+
+      async list(query: JobListQuery): Promise<{ items: JobSummary[]; nextCursor: string | null; total: number }> {
+        const where: string[] = ['NOT deleted'];
+        const values: unknown[] = [];
+        const add = (sql: (placeholder: string) => string, value: unknown): void => {
+          values.push(value);
+          where.push(sql(`$${values.length}`));
+        };
+        const statuses = query.unfinished ? UNFINISHED : query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status];
+        if (statuses) add((p) => `status = ANY(${p}::text[])`, statuses);
+        for (const field of ['package', 'version', 'suite', 'dist', 'arch', 'format', 'env', 'project', 'builder'] as const) {
+          const value = query[field];
+          if (value !== undefined) add((p) => `${field} = ${p}`, value);
+        }
+        const filters = [...where];
+        const filterValues = [...values];
+        const newest = query.order !== 'oldest';
+        if (query.cursor) add((p) => `id ${newest ? '<' : '>'} ${p}`, decodeCursor(query.cursor));
+        const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+        const [page, count] = await Promise.all([
+          pool.query<{ row: JobRow }>(`${select} WHERE ${where.join(' AND ')} ORDER BY id ${newest ? 'DESC' : 'ASC'} LIMIT ${limit + 1}`, values),
+          pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${schema}.jobs WHERE ${filters.join(' AND ')}`, filterValues),
+        ]);
+        const items = page.rows.slice(0, limit).map(({ row }) => toSummary(row));
+        const last = items[items.length - 1];
+        return { items, nextCursor: page.rows.length > limit && last ? encodeCursor(last.id) : null, total: count.rows[0]?.total ?? 0 };
+      },
+
+      async history(id: number): Promise<JobHistoryEntry[] | undefined> {
+        const { rows } = await pool.query<JobHistoryRow & { at: Date }>(`SELECT * FROM ${schema}.job_history WHERE job_id = $1 ORDER BY position`, [id]);
+        return rows.map((row) => ({ status: row.status, event: row.event, at: new Date(row.at).toISOString(), attempt: row.attempt, actor: row.actor, reason: row.reason, position: String(row.position) }));
+      },
+
+      async unfinishedOfPackage(q: { package: string; dist: string; suite: string; arch: string; env: string }): Promise<JobSummary[]> {
+        const { rows } = await pool.query<{ row: JobRow }>(
+          `${select} WHERE NOT deleted AND status = ANY($1::text[]) AND package = $2 AND dist = $3 AND suite = $4 AND arch = $5 AND env = $6`,
+          [UNFINISHED, q.package, q.dist, q.suite, q.arch, q.env],
+        );
+        return rows.map(({ row }) => toSummary(row));
+      },
+
+      async packages(): Promise<{ name: string; version: string; jobs: number; unfinished: number }[]> {
+        const { rows } = await pool.query(
+          `SELECT package AS name, version, count(*)::int AS jobs, count(*) FILTER (WHERE status = ANY($1::text[]))::int AS unfinished
+           FROM ${schema}.jobs WHERE NOT deleted GROUP BY package, version ORDER BY package, version`,
+          [UNFINISHED],
+        );
+        return rows;
+      },
+    },
+
+    artifacts: {
+      async forJob(jobId: number): Promise<ArtifactView[]> {
+        const { rows } = await pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [jobId]);
+        return rows.map(toArtifact);
+      },
+      async bySha256(sha256: string): Promise<ArtifactView[]> {
+        const { rows } = await pool.query(`SELECT * FROM ${schema}.artifacts WHERE sha256 = $1`, [sha256]);
+        return rows.map(toArtifact);
+      },
+    },
+
+    builders: {
+      async list(): Promise<BuilderView[]> {
+        const { rows } = await pool.query<{ row: BuilderRow }>(`SELECT to_jsonb(b) AS row FROM ${schema}.builders b ORDER BY name`);
+        return rows.map(({ row }) => toBuilder(row));
+      },
+      async get(name: string): Promise<BuilderView | undefined> {
+        const { rows } = await pool.query<{ row: BuilderRow }>(`SELECT to_jsonb(b) AS row FROM ${schema}.builders b WHERE name = $1`, [name]);
+        return rows[0] ? toBuilder(rows[0].row) : undefined;
+      },
+    },
+
+    tokens: {
+      async get(tokenId: string): Promise<StoredTokenRow | undefined> {
+        const { rows } = await pool.query(`SELECT * FROM ${schema}.tokens WHERE token_id = $1`, [tokenId]);
+        const row = rows[0];
+        return row ? { tokenId: row.token_id, name: row.name, role: row.role, secretSha256: row.secret_sha256, revoked: row.revoked } : undefined;
+      },
+      async list(): Promise<TokenView[]> {
+        const { rows } = await pool.query(`SELECT * FROM ${schema}.tokens ORDER BY issued_at`);
+        return rows.map((row) => ({ tokenId: row.token_id, name: row.name, role: row.role, revoked: row.revoked, issuedBy: row.issued_by, issuedAt: new Date(row.issued_at).toISOString() }));
+      },
+    },
+
+    async nextJobId(): Promise<number> {
+      return (await this.nextJobIds(1))[0] as number;
+    },
+
+    async nextJobIds(count: number): Promise<number[]> {
+      const { rows } = await pool.query<{ id: string }>(`SELECT nextval('${schema}.job_id_seq') AS id FROM generate_series(1, $1)`, [count]);
+      return rows.map((row) => Number(row.id));
+    },
+
+    async checkpoint(projection: string): Promise<bigint> {
+      const { rows } = await pool.query<{ position: string }>(`SELECT position FROM ${schema}.projection_checkpoint WHERE name = $1`, [projection]);
+      return BigInt(rows[0]?.position ?? 0);
+    },
+  };
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}

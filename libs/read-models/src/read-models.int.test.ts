@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { serializeEvent, type DomainEvent } from '@tsbit/domain';
+import { PostgresEventLog } from '@tsbit/event-log';
+import { applyEvents } from './projector';
+import { createReadModels, type ReadModels } from './queries';
+import { migrateReadModels } from './schema';
+import { at, builtJob, submittedJob } from './testing';
+
+const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+describe('read models fed by real events', () => {
+  const schema = `rm_${randomBytes(4).toString('hex')}`;
+  let pool: Pool;
+  let log: PostgresEventLog;
+  let readModels: ReadModels;
+  let applied = 0n;
+
+  const append = async (stream: string, events: DomainEvent[]) => {
+    const existing = await log.readStream(stream);
+    await log.append(stream, events.map(serializeEvent), existing.length === 0 ? 'no_stream' : existing.length - 1);
+  };
+  const project = async () => {
+    const events = await log.readAll(applied, 10_000);
+    const client = await pool.connect();
+    try {
+      await applyEvents(client, schema, 'test', events);
+    } finally {
+      client.release();
+    }
+    applied = events[events.length - 1]?.position ?? applied;
+    return events;
+  };
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: DATABASE_URL });
+    log = await PostgresEventLog.create({ connectionString: DATABASE_URL, schema, pool });
+    await migrateReadModels(pool, schema);
+    readModels = createReadModels(pool, schema);
+  });
+  afterAll(async () => {
+    await pool.query(`DROP SCHEMA ${schema} CASCADE`);
+    await pool.end();
+  });
+
+  it('shows a built job with its status history and artifacts', async () => {
+    await append('builder-b1', [{ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 1, registeredAt: at(0) } }]);
+    for (const { stream, events } of builtJob(1)) await append(stream, events);
+    await project();
+    const job = await readModels.jobs.get(1);
+    expect(job).toMatchObject({ id: 1, status: 'Done', attempt: 1, builder: 'b1', package: 'pkg1' });
+    expect(job?.history.map((step) => [step.event, step.status])).toEqual([
+      ['JobSubmitted', 'Waiting'],
+      ['JobQueued', 'Waiting'],
+      ['BuildStarted', 'Building'],
+      ['BuildSucceeded', 'Done'],
+    ]);
+    expect(job?.artifacts).toEqual([expect.objectContaining({ name: 'pkg1_1.0-1_all.deb', size: 2048, url: `/artifacts/${'a'.repeat(64)}/pkg1_1.0-1_all.deb` })]);
+    expect(await readModels.builders.get('b1')).toMatchObject({ state: 'idle', runningJobs: [] });
+  });
+
+  it('changes nothing when the same events are applied again', async () => {
+    const before = await readModels.jobs.get(1);
+    const client = await pool.connect();
+    await applyEvents(client, schema, 'test', await log.readAll(0n, 10_000));
+    client.release();
+    expect(await readModels.jobs.get(1)).toEqual(before);
+  });
+
+  it('says why a waiting job waits: its place in the queue, or no builder for its architecture', async () => {
+    await append('job-2', [submittedJob(2)]);
+    await append('job-3', [submittedJob(3)]);
+    await append('job-4', [submittedJob(4, { arch: 'arm64' })]);
+    await project();
+    expect((await readModels.jobs.get(3))?.reason).toMatchObject({ code: 'queued', message: '2nd in the queue for bookworm/amd64' });
+    expect((await readModels.jobs.get(4))?.reason).toMatchObject({ code: 'no_builder_online', message: 'no builder online for arm64' });
+  });
+
+  it('lists newest first, filters, and pages with a cursor', async () => {
+    for (let id = 10; id < 25; id += 1) await append(`job-${id}`, [submittedJob(id, { project: id % 2 ? 'odd' : 'even' })]);
+    await project();
+    const first = await readModels.jobs.list({ project: 'odd', limit: 3 });
+    expect(first.items.map((job) => job.id)).toEqual([23, 21, 19]);
+    expect(first.total).toBe(7);
+    const second = await readModels.jobs.list({ project: 'odd', limit: 3, cursor: first.nextCursor ?? undefined });
+    expect(second.items.map((job) => job.id)).toEqual([17, 15, 13]);
+    const oldest = await readModels.jobs.list({ order: 'oldest', limit: 2 });
+    expect(oldest.items.map((job) => job.id)).toEqual([1, 2]);
+    expect((await readModels.jobs.list({ status: 'Done' })).items.map((job) => job.id)).toEqual([1]);
+    await expect(readModels.jobs.list({ cursor: 'garbage!' })).rejects.toThrow(/cursor/);
+  });
+
+  it('removes a deleted job from the lists', async () => {
+    await append('job-2', [{ type: 'JobDeleted', data: { jobId: 2, deletedBy: { kind: 'user', name: 'alice' }, deletedAt: at(5) } }]);
+    await project();
+    expect(await readModels.jobs.get(2)).toBeUndefined();
+  });
+
+  it('keeps tokens by hash and marks revoked ones', async () => {
+    await append('access', [
+      { type: 'TokenIssued', data: { tokenId: 'abcdef012345', name: 'ci', role: 'submitter', secretSha256: 'f'.repeat(64), issuedBy: 'admin', issuedAt: at(0) } },
+      { type: 'TokenRevoked', data: { tokenId: 'abcdef012345', revokedBy: 'admin', revokedAt: at(1) } },
+    ]);
+    await project();
+    expect(await readModels.tokens.get('abcdef012345')).toEqual({ tokenId: 'abcdef012345', name: 'ci', role: 'submitter', secretSha256: 'f'.repeat(64), revoked: true });
+  });
+
+  it('hands out job ids in batches', async () => {
+    const ids = await readModels.nextJobIds(3);
+    expect(ids[1]! - ids[0]!).toBe(1);
+    expect(ids).toHaveLength(3);
+  });
+});
