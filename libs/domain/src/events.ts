@@ -5,23 +5,23 @@
  */
 
 export type ActorKind = 'user' | 'builder' | 'system';
-export interface Actor {
+export type Actor = {
   kind: ActorKind;
   name: string;
-}
+};
 
 export type SourceMethod = 'git' | 'svn' | 'apt' | 'dsc';
-export interface Source {
+export type Source = {
   method: SourceMethod;
   url: string;
   ref: string;
-}
+};
 
-export interface Reason {
+export type Reason = {
   code: ReasonCode;
   message: string;
   jobIds: number[];
-}
+};
 
 export type ReasonCode =
   | 'queued'
@@ -39,13 +39,13 @@ export type ReasonCode =
   | 'retry_limit_reached';
 
 export type ArtifactKind = 'deb' | 'udeb' | 'ddeb' | 'rpm' | 'dsc' | 'changes' | 'buildinfo' | 'log' | 'other';
-export interface Artifact {
+export type Artifact = {
   name: string;
   sha256: string;
   /** Bytes, as a decimal string (uint64 in canonical JSON). */
   size: string;
   kind: ArtifactKind;
-}
+};
 
 export type FailureClass = 'package' | 'infrastructure';
 
@@ -153,10 +153,10 @@ export type CatalogEntryRemoved = Event<
   'CatalogEntryRemoved',
   { kind: CatalogEntryKind; name: string; removedBy: string; removedAt: string }
 >;
-export interface SuiteArch {
+export type SuiteArch = {
   arch: string;
   masterWeight: number;
-}
+};
 export type SuiteDefined = Event<
   'SuiteDefined',
   {
