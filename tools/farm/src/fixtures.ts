@@ -13,9 +13,12 @@ export interface PackageRepository {
 /**
  * A git repository holding a tiny native Debian package (one shell script in an
  * `Architecture: all` binary package), small enough that dpkg-buildpackage takes about a second.
- * `broken` makes debian/rules fail during the build, as a real packaging bug would.
+ * `broken` makes debian/rules fail during the build, as a real packaging bug would;
+ * `buildSeconds` makes the build take that long, for tests that act on a running build.
  */
-export function makeDebianPackageRepository(options: { package?: string; version?: string; broken?: boolean } = {}): PackageRepository {
+export function makeDebianPackageRepository(
+  options: { package?: string; version?: string; broken?: boolean; buildSeconds?: number } = {},
+): PackageRepository {
   const name = options.package ?? 'hello-tsbit';
   const version = options.version ?? '1.0';
   const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
@@ -48,9 +51,12 @@ export function makeDebianPackageRepository(options: { package?: string; version
     `${name} (${version}) bookworm; urgency=medium\n\n  * Test build.\n\n -- tsbit tests <tests@tsbit.invalid>  Tue, 24 Nov 2026 00:00:00 +0000\n`,
   );
   write('debian/install', `${name} usr/bin\n`);
-  const rules = options.broken
-    ? '#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n\techo "error: this package is broken on purpose" >&2\n\texit 1\n'
-    : '#!/usr/bin/make -f\n%:\n\tdh $@\n';
+  const buildStep = options.broken
+    ? '\techo "error: this package is broken on purpose" >&2\n\texit 1\n'
+    : options.buildSeconds
+      ? `\techo "tsbit-test: building for ${options.buildSeconds} s"\n\tsleep ${options.buildSeconds}\n`
+      : undefined;
+  const rules = `#!/usr/bin/make -f\n%:\n\tdh $@\n${buildStep ? `\noverride_dh_auto_build:\n${buildStep}` : ''}`;
   write('debian/rules', rules);
   chmodSync(path.join(dir, 'debian', 'rules'), 0o755);
   const git = (...args: string[]): void => {

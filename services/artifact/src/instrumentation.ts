@@ -1,0 +1,3 @@
+import { startTelemetry } from '@tsbit/service-kit';
+
+startTelemetry('artifact');

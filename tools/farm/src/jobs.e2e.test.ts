@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { stopService } from './processes';
+import { makeDebianPackageRepository } from './fixtures';
+import { isFinished, startTestFarm, type TestFarm } from './testing';
+
+const HEARTBEAT_MS = 1000;
+
+/**
+ * The job rules that need the whole farm: dependency chains, a cancel reaching a running build,
+ * builders that die or stop mid-build, and fair sharing. One builder with one slot unless a test
+ * starts more, so that the order of builds is the farm's choice, not chance.
+ */
+describe('jobs through the whole farm', () => {
+  const id = randomBytes(3).toString('hex');
+  let farm: TestFarm;
+
+  beforeAll(async () => {
+    farm = await startTestFarm({ builders: ['builder-a'], heartbeatMs: HEARTBEAT_MS });
+  }, 120_000);
+  afterAll(async () => farm?.close());
+
+  it('blocks a job on its dependency, then builds it by itself once the dependency is Done', async () => {
+    const library = makeDebianPackageRepository({ package: `libdep-${id}`, buildSeconds: 2 });
+    const application = makeDebianPackageRepository({ package: `app-${id}` });
+    const first = await farm.submit({ package: library.package, version: '1.0', url: library.url });
+    const second = await farm.submit({ package: application.package, version: '1.0', url: application.url, dependsOn: [first.id] });
+
+    const blocked = await farm.waitForJob(second.id, 'to be Blocked', (job) => job.status === 'Blocked');
+    expect(blocked.reason).toMatchObject({ code: 'waiting_for_dependency', jobIds: [first.id] });
+
+    const done = await farm.waitForJob(second.id, 'to finish', isFinished);
+    expect(done.status).toBe('Done');
+    const libraryDone = await farm.job(first.id);
+    const libraryFinishedAt = Date.parse(libraryDone.history.find((step) => step.status === 'Done')?.at ?? '');
+    const applicationStartedAt = Date.parse(done.history.find((step) => step.status === 'Building')?.at ?? '');
+    expect(applicationStartedAt).toBeGreaterThanOrEqual(libraryFinishedAt);
+  });
+
+  it('does not build a job whose dependency failed, and says why', async () => {
+    const broken = makeDebianPackageRepository({ package: `libbroken-${id}`, broken: true });
+    const dependant = makeDebianPackageRepository({ package: `user-${id}` });
+    const first = await farm.submit({ package: broken.package, version: '1.0', url: broken.url });
+    const second = await farm.submit({ package: dependant.package, version: '1.0', url: dependant.url, dependsOn: [first.id] });
+    const cancelled = await farm.waitForJob(second.id, 'to end', isFinished);
+    expect(cancelled.status).toBe('Cancelled');
+    expect(cancelled.reason).toMatchObject({ code: 'dependency_failed', jobIds: [first.id] });
+  });
+
+  it('stops a running build within seconds when the job is cancelled', async () => {
+    const endless = makeDebianPackageRepository({ package: `endless-${id}`, buildSeconds: 300 });
+    const job = await farm.submit({ package: endless.package, version: '1.0', url: endless.url });
+    await farm.waitForJob(job.id, 'to be Building', (current) => current.status === 'Building');
+    const response = await farm.post(`/job/${job.id}/cancel`);
+    expect(response.status).toBe(202);
+    const cancelled = await farm.waitForJob(job.id, 'to be Cancelled', (current) => current.status === 'Cancelled', 20_000);
+    expect(cancelled.history.map((step) => step.status)).toContain('Cancelling');
+    expect(cancelled.artifacts.some((artifact) => artifact.kind === 'log')).toBe(true);
+  });
+
+  it('gives the job of a builder killed mid-build to another builder within two heartbeats', async () => {
+    const slow = makeDebianPackageRepository({ package: `slow-${id}`, buildSeconds: 4 });
+    const job = await farm.submit({ package: slow.package, version: '1.0', url: slow.url });
+    const building = await farm.waitForJob(job.id, 'to be Building', (current) => current.status === 'Building');
+    const victim = farm.farm.services.get(building.builder ?? '');
+    expect(victim).toBeDefined();
+    const killedAt = Date.now();
+    await stopService(victim!, 'SIGKILL');
+    const requeued = await farm.waitForJob(job.id, 'to leave Building', (current) => current.status !== 'Building', 10_000);
+    expect(Date.now() - killedAt).toBeLessThan(2 * HEARTBEAT_MS + 1500);
+    expect(requeued.history.some((step) => step.event === 'LeaseExpired')).toBe(true);
+
+    await farm.farm.startBuilder('builder-b');
+    const done = await farm.waitForJob(job.id, 'to finish', isFinished);
+    expect(done).toMatchObject({ status: 'Done', builder: 'builder-b', attempt: 2 });
+  });
+
+  it('retries by itself a build lost to an infrastructure failure (a builder shut down mid-build)', async () => {
+    const slow = makeDebianPackageRepository({ package: `handback-${id}`, buildSeconds: 4 });
+    const job = await farm.submit({ package: slow.package, version: '1.0', url: slow.url });
+    const building = await farm.waitForJob(job.id, 'to be Building', (current) => current.status === 'Building');
+    await stopService(farm.farm.services.get(building.builder ?? '')!, 'SIGTERM');
+    const failed = await farm.waitForJob(job.id, 'to be handed back', (current) => current.history.some((step) => step.event === 'BuildFailed'));
+    expect(failed.history.some((step) => step.event === 'JobRetried')).toBe(true);
+
+    await farm.farm.startBuilder('builder-c');
+    const done = await farm.waitForJob(job.id, 'to finish', isFinished);
+    expect(done).toMatchObject({ status: 'Done', builder: 'builder-c' });
+    expect(done.attempt).toBeGreaterThan(building.attempt);
+  });
+
+  it('starts an urgent build before a mass rebuild queued ahead of it', async () => {
+    const repository = makeDebianPackageRepository({ package: `mass-${id}` });
+    const mass = [];
+    for (let index = 0; index < 12; index += 1) {
+      // Distinct package names: a newer version of the same package would supersede the older jobs.
+      mass.push(await farm.submit({ package: `mass${index}-${id}`, version: '1.0', url: repository.url, project: 'mass' }));
+    }
+    const urgentRepository = makeDebianPackageRepository({ package: `urgent-${id}` });
+    const urgent = await farm.submit({ package: urgentRepository.package, version: '1.0', url: urgentRepository.url, project: 'alice' });
+    const urgentDone = await farm.waitForJob(urgent.id, 'to finish', isFinished);
+    const urgentStarted = Date.parse(urgentDone.history.find((step) => step.status === 'Building')?.at ?? '');
+
+    const massStarts = await Promise.all(
+      mass.map(async (job) => {
+        const current = await farm.waitForJob(job.id, 'to finish', isFinished);
+        return Date.parse(current.history.find((step) => step.status === 'Building')?.at ?? '');
+      }),
+    );
+    // One build slot: at most the mass build already running, and the one already handed to the
+    // builder, may start before the urgent job; every other mass build starts after it.
+    expect(massStarts.filter((startedAt) => startedAt < urgentStarted).length).toBeLessThanOrEqual(2);
+  });
+});
