@@ -111,7 +111,7 @@ export async function submitJobs(deps: SubmissionDeps, requests: JobRequest[], b
     }),
   );
   if (expanded.length > MAX_BATCH_JOBS) throw badRequest(`jobs: at most ${MAX_BATCH_JOBS} jobs per request (this one makes ${expanded.length})`, 'jobs');
-  await checkDependencies(deps.readModels, expanded.flatMap((job) => job.dependsOn));
+  await checkDependencies(deps.log, expanded.flatMap((job) => job.dependsOn));
 
   const ids = await deps.readModels.nextJobIds(expanded.length);
   const submitted = expanded.map((request, index) => {
@@ -166,9 +166,10 @@ export async function submitJobs(deps: SubmissionDeps, requests: JobRequest[], b
   return submitted.map((event) => summaryOf(event, at));
 }
 
-async function checkDependencies(readModels: ReadModels, ids: number[]): Promise<void> {
+/** Reads the log, not the read models: a dependency submitted a moment ago may not be projected yet. */
+async function checkDependencies(log: EventLog, ids: number[]): Promise<void> {
   for (const id of new Set(ids)) {
-    if (!(await readModels.jobs.get(id))) throw new DomainError('unprocessable', `dependsOn: there is no job ${id}`, 'dependsOn');
+    if ((await log.readStream(jobStreamId(id))).length === 0) throw new DomainError('unprocessable', `dependsOn: there is no job ${id}`, 'dependsOn');
   }
 }
 

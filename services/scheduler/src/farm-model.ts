@@ -38,6 +38,8 @@ export class FarmModel {
   /** Jobs handed to the build queues or building, by routing key. */
   readonly outstanding = new Map<string, Set<number>>();
   readonly dependants = new Map<number, Set<number>>();
+  /** Dispatches per project, so that projects take turns for freed slots. */
+  private readonly served = new Map<string, number>();
   private sequence = 0;
 
   apply(event: DomainEvent): void {
@@ -96,6 +98,7 @@ export class FarmModel {
     if (!job) return;
     this.pending.get(job.routingKey)?.delete(jobId);
     this.setOf(this.outstanding, job.routingKey).add(jobId);
+    this.served.set(job.job.project, (this.served.get(job.job.project) ?? 0) + 1);
   }
 
   /** Puts a job back among the ones waiting for a slot (after a failed dispatch). */
@@ -126,7 +129,7 @@ export class FarmModel {
         const project = this.jobs.get(jobId)?.job.project ?? '';
         running.set(project, (running.get(project) ?? 0) + 1);
       }
-      for (const next of pickNextJobs([...waiting.values()], free, running)) {
+      for (const next of pickNextJobs([...waiting.values()], free, running, this.served)) {
         const job = this.jobs.get(next.jobId);
         if (job) picked.push(job);
       }

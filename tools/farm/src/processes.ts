@@ -19,7 +19,8 @@ export function startService(
   env: NodeJS.ProcessEnv,
   output: (line: string) => void,
 ): ServiceProcess {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), entry], {
+  // One process per service (tsx as a loader, not a wrapper), so that a signal reaches the service itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: repositoryRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -52,8 +52,11 @@ export async function startTestFarm(options: { builders: string[]; heartbeatMs: 
     stateDir,
     builders: options.builders,
     heartbeatMs: options.heartbeatMs,
-    logLevel: 'warn',
-    output: (line) => output.push(line),
+    logLevel: process.env.TSBIT_E2E_LOG ? 'info' : 'warn',
+    output: (line) => {
+      output.push(line);
+      if (process.env.TSBIT_E2E_LOG) appendFileSync(process.env.TSBIT_E2E_LOG, `${line}\n`);
+    },
     persistTokens: false,
   }).catch((error: unknown) => {
     process.stderr.write(output.slice(-50).join('\n'));

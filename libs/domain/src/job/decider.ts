@@ -22,11 +22,11 @@ function known(state: JobState, action: string): KnownJobState {
 }
 
 /** A report from a builder must be about the attempt in play and come from its builder. */
-function currentAttempt(state: KnownJobState & { builder?: string }, attempt: number, builder: string, action: string): void {
+function currentAttempt(state: KnownJobState, attempt: number, builder: string, action: string): void {
   if (attempt !== state.attempt) {
     throw new DomainError('conflict', `job ${state.job.jobId}: attempt ${attempt} is over (attempt ${state.attempt} is current): cannot ${action}`);
   }
-  if (state.builder !== undefined && state.builder !== builder) {
+  if ((state.status === 'Building' || state.status === 'Cancelling') && state.builder !== builder) {
     throw new DomainError('conflict', `job ${state.job.jobId}: attempt ${attempt} belongs to ${state.builder}, not ${builder}: cannot ${action}`);
   }
 }
@@ -144,11 +144,13 @@ export function evolve(state: JobState, event: JobEvent): JobState {
     return { status: 'Waiting', job: event.data, attempt: 0, queued: false, infrastructureRetries: 0, reason: reason('queued', 'waiting for a build slot') };
   }
   if (state.status === 'Initial') return state;
+  // A job that goes back to waiting belongs to no builder any more.
+  const { builder: _builder, ...unassigned } = state as KnownJobState & { builder?: string };
   switch (event.type) {
     case 'JobBlocked':
       return { ...state, status: 'Blocked', reason: event.data.reason };
     case 'JobQueued':
-      return { ...state, status: 'Waiting', attempt: event.data.attempt, queued: true, reason: reason('queued', 'queued for a builder') };
+      return { ...unassigned, status: 'Waiting', attempt: event.data.attempt, queued: true, reason: reason('queued', 'queued for a builder') };
     case 'BuildStarted':
       return { ...state, status: 'Building', attempt: event.data.attempt, builder: event.data.builder, reason: null };
     case 'BuildSucceeded':
@@ -156,14 +158,14 @@ export function evolve(state: JobState, event: JobEvent): JobState {
     case 'BuildFailed':
       return { ...state, status: 'Failed', builder: event.data.builder, failureClass: event.data.failureClass, reason: event.data.reason };
     case 'LeaseExpired':
-      return { ...state, status: 'Waiting', queued: false, reason: reason('lease_expired', `builder ${event.data.builder} stopped answering; the job goes back to the queue`) };
+      return { ...unassigned, status: 'Waiting', queued: false, reason: reason('lease_expired', `builder ${event.data.builder} stopped answering; the job goes back to the queue`) };
     case 'JobCancelRequested':
       return state.status === 'Building' ? { ...state, status: 'Cancelling', reason: event.data.reason } : state;
     case 'JobCancelled':
       return { ...state, status: 'Cancelled', reason: event.data.reason };
     case 'JobRetried':
       return {
-        ...state,
+        ...unassigned,
         status: 'Waiting',
         // The attempt number moves when the retry is queued; until then the last one stands.
         attempt: event.data.attempt - 1,

@@ -112,6 +112,12 @@ describe('the job decider', () => {
     it('voids the attempt of a builder that stopped heartbeating', () =>
       spec.given([submitted, queued(1), started(1)]).when({ type: 'ExpireLease', attempt: 1, builder: 'b1', at }).then([{ type: 'LeaseExpired', data: { jobId: 1, attempt: 1, builder: 'b1', expiredAt: at } }]));
 
+    it('lets another builder take the next attempt after a lease expired', () =>
+      spec
+        .given([submitted, queued(1), started(1), { type: 'LeaseExpired', data: { jobId: 1, attempt: 1, builder: 'b1', expiredAt: at } }, queued(2)])
+        .when({ type: 'StartBuild', attempt: 2, builder: 'b2', at })
+        .then([started(2, 'b2')]));
+
     it("refuses the dead builder's late report after its lease expired", () =>
       spec
         .given([submitted, queued(1), started(1), { type: 'LeaseExpired', data: { jobId: 1, attempt: 1, builder: 'b1', expiredAt: at } }, queued(2), started(2, 'b2')])

@@ -20,6 +20,15 @@ describe('fair dispatch', () => {
     expect(pickNextJobs(pending, 4, new Map()).map((job) => job.jobId)).toEqual([4, 3, 1, 2]);
   });
 
+  it('takes turns between projects when nothing runs, by how often each was served', () => {
+    const pending: PendingJob[] = [
+      { jobId: 1, priority: 0, project: 'mass', sequence: 1 },
+      { jobId: 2, priority: 0, project: 'mass', sequence: 2 },
+      { jobId: 3, priority: 0, project: 'alice', sequence: 3 },
+    ];
+    expect(pickNextJobs(pending, 1, new Map(), new Map([['mass', 7]])).map((job) => job.jobId)).toEqual([3]);
+  });
+
   it('picks nothing without a free slot', () => expect(pickNextJobs([{ jobId: 1, priority: 0, project: 'a', sequence: 1 }], 0, new Map())).toEqual([]));
 });
 
