@@ -6,8 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { waitFor } from '@tsbit/service-kit';
-import { startFarm } from '../tools/farm/src/farm';
-import { makeDebianPackageRepository } from '../tools/farm/src/fixtures';
+import { makeDebianPackageRepository, startFarm } from '@tsbit/farm';
 import { option, summary } from './stats';
 
 const run = promisify(execFile);

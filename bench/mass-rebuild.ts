@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { waitFor } from '@tsbit/service-kit';
-import { startFarm } from '../tools/farm/src/farm';
+import { startFarm } from '@tsbit/farm';
 import { option, summary } from './stats';
 
 const DATABASE_URL = process.env.TSBIT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -6,6 +6,7 @@ const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 const CATALOG_NAME = /^[a-z0-9][a-z0-9+_-]*$/i;
 const SOURCE_METHODS = ['git', 'svn', 'apt', 'dsc'];
 // A ref or URL reaches git and svn as an argument: no leading '-', no whitespace or control characters.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const SAFE_ARGUMENT = /^[^\s\x00-\x1f\x7f-]\S*$/;
 export const MIN_PRIORITY = -10;
 export const MAX_PRIORITY = 10;

@@ -1,0 +1,2 @@
+export { startFarm, defaultStateDir, type Farm, type FarmOptions } from './farm';
+export { makeDebianPackageRepository, type PackageRepository } from './fixtures';
