@@ -1,0 +1,110 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Pool } from 'pg';
+import { artifactStreamId } from '@tsbit/domain';
+import { PostgresEventLog } from '@tsbit/event-log';
+import { createLogger, mintToken, type StoredToken } from '@tsbit/service-kit';
+import { createArtifactService } from './app';
+
+const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+describe('the artifact service', () => {
+  const schema = `art_${randomBytes(4).toString('hex')}`;
+  const storeDir = mkdtempSync(path.join(tmpdir(), 'tsbit-artifacts-'));
+  let pool: Pool;
+  let log: PostgresEventLog;
+  let app: FastifyInstance;
+  let baseUrl: string;
+  const tokens = new Map<string, StoredToken>();
+  const issue = (name: string, role: StoredToken['role']): string => {
+    const minted = mintToken();
+    tokens.set(minted.tokenId, { tokenId: minted.tokenId, name, role, secretSha256: minted.secretSha256, revoked: false });
+    return minted.token;
+  };
+  const builder = issue('builder-1', 'builder');
+  const submitter = issue('alice', 'submitter');
+
+  const upload = (name: string, body: Buffer | Readable, headers: Record<string, string> = {}, token = builder) =>
+    fetch(`${baseUrl}/artifacts/jobs/7/attempts/1/${name}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', ...headers },
+      body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : body,
+      duplex: 'half',
+    } as RequestInit);
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: DATABASE_URL });
+    log = await PostgresEventLog.create({ connectionString: DATABASE_URL, schema, pool });
+    app = createArtifactService({ log, storeDir, tokens: async (id) => tokens.get(id), logger: createLogger('artifact-test', 'silent'), maxUploadBytes: 100 * 1024 * 1024 });
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await pool.query(`DROP SCHEMA ${schema} CASCADE`);
+    await pool.end();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('stores a verified upload by its content and records ArtifactStored once', async () => {
+    const content = Buffer.from('a Debian package, honestly');
+    const digest = sha256(content);
+    const first = await upload('hello_1.0_all.deb', content, { 'x-tsbit-sha256': digest });
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({ jobId: 7, attempt: 1, name: 'hello_1.0_all.deb', sha256: digest, size: String(content.length), kind: 'deb', builder: 'builder-1' });
+    expect(readFileSync(path.join(storeDir, digest.slice(0, 2), digest))).toEqual(content);
+    const again = await upload('hello_1.0_all.deb', content, { 'x-tsbit-sha256': digest });
+    expect(again.status).toBe(200);
+    const events = await log.readStream(artifactStreamId(7));
+    expect(events.map((event) => event.type)).toEqual(['ArtifactStored']);
+  });
+
+  it('refuses a body whose sha256 is not the one announced, storing nothing', async () => {
+    const response = await upload('wrong.deb', Buffer.from('tampered'), { 'x-tsbit-sha256': sha256('original') });
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({ field: 'x-tsbit-sha256' });
+    expect(existsSync(path.join(storeDir, sha256('tampered').slice(0, 2), sha256('tampered')))).toBe(false);
+  });
+
+  it.each(['..%2Fescape.deb', '.hidden', 'a%2Fb.deb'])('refuses the file name %s, naming the field', async (name) => {
+    const response = await upload(name, Buffer.from('x'), { 'x-tsbit-sha256': sha256('x') });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ field: 'name' });
+  });
+
+  it('takes uploads from builders only', async () => {
+    expect((await upload('x.log', Buffer.from('x'), { 'x-tsbit-sha256': sha256('x') }, submitter)).status).toBe(403);
+    const anonymous = await fetch(`${baseUrl}/artifacts/jobs/7/attempts/1/x.log`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'x-tsbit-sha256': sha256('x') }, body: 'x' });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('serves the same bytes back, with an etag, 304 when unchanged and 404 when unknown', async () => {
+    const content = Buffer.from('build log line\n');
+    const digest = sha256(content);
+    await upload('build.log', content, { 'x-tsbit-sha256': digest, 'x-tsbit-kind': 'log' });
+    const download = await fetch(`${baseUrl}/artifacts/${digest}/build.log`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toContain('text/plain');
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(content);
+    expect((await fetch(`${baseUrl}/artifacts/${digest}`, { headers: { 'if-none-match': `"${digest}"` } })).status).toBe(304);
+    expect((await fetch(`${baseUrl}/artifacts/${'0'.repeat(64)}/nothing.deb`)).status).toBe(404);
+  });
+
+  it('streams a large upload to disk and gets its hash right', async () => {
+    const chunk = randomBytes(1024 * 1024);
+    const chunks = 50;
+    const hash = createHash('sha256');
+    for (let index = 0; index < chunks; index += 1) hash.update(chunk);
+    const digest = hash.digest('hex');
+    const body = Readable.from((function* () {
+      for (let index = 0; index < chunks; index += 1) yield chunk;
+    })());
+    const response = await upload('big.deb', body, { 'x-tsbit-sha256': digest });
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as { size: string }).size).toBe(String(chunks * chunk.length));
+  });
+});
