@@ -40,14 +40,15 @@ export async function massRebuild(args: string[]): Promise<void> {
   const count = async (sql: string): Promise<number> => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
 
   try {
+    // Distinct packages, as in an archive-wide rebuild: no job supersedes another.
     const jobs = Array.from({ length: total }, (_, index) => ({
-      package: `pkg-${index % 20_000}`,
-      version: `1.${Math.floor(index / 20_000)}`,
+      package: `pkg-${index}`,
+      version: '1.0-1',
       suite: 'bookworm',
       arch: 'amd64',
       format: 'deb',
       project: 'mass-rebuild',
-      source: { method: 'apt', url: 'http://deb.debian.org/debian', ref: `1.${Math.floor(index / 20_000)}` },
+      source: { method: 'apt', url: 'http://deb.debian.org/debian', ref: '1.0-1' },
     }));
     const batches: (typeof jobs)[] = [];
     for (let start = 0; start < total; start += BATCH_SIZE) batches.push(jobs.slice(start, start + BATCH_SIZE));
