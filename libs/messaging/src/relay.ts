@@ -4,8 +4,12 @@ import type { EventLog, RecordedEvent } from '@tsbit/event-log';
 import type { Broker } from './broker';
 import { eventRoutingKey } from './topology';
 
-/** Checkpoints are saved at most this often while events stream; always when the log goes idle. */
-const CHECKPOINT_EVERY_EVENTS = 200;
+/**
+ * Publishes in flight before the relay waits for their confirms. The channel keeps them in
+ * order; the checkpoint only moves past events whose confirms have all arrived.
+ */
+const PUBLISH_WINDOW = 500;
+const IDLE_FLUSH_MS = 20;
 const LEADER_RETRY_MS = 1000;
 
 export interface RelayCheckpoints {
@@ -49,18 +53,21 @@ export async function startRelay(options: {
 }): Promise<{ stop(): Promise<void> }> {
   const { log, broker, checkpoints } = options;
   let saved = await checkpoints.load();
-  let published = saved;
-  let sinceSave = 0;
-  let saving: Promise<void> = Promise.resolve();
+  let inFlight: { position: bigint; confirmed: Promise<void> }[] = [];
+  let flushing: Promise<void> = Promise.resolve();
 
-  const save = (): void => {
-    if (published === saved) return;
-    const position = published;
-    saving = saving.then(async () => {
+  /** Waits for the confirms of everything published so far, then saves the checkpoint. */
+  const flush = (): Promise<void> => {
+    const batch = inFlight;
+    inFlight = [];
+    flushing = flushing.then(async () => {
+      if (batch.length === 0) return;
+      await Promise.all(batch.map((item) => item.confirmed));
+      const position = batch[batch.length - 1]!.position;
       await checkpoints.save(position);
       saved = position;
     });
-    sinceSave = 0;
+    return flushing;
   };
 
   let idleTimer: NodeJS.Timeout | undefined;
@@ -70,15 +77,16 @@ export async function startRelay(options: {
       onError: (error) => options.logger?.error({ err: error }, 'relay stopped'),
     },
     async (event) => {
-      await broker.publish(broker.names.events, eventRoutingKey(event.stream, event.type), toEventMessage(event), {
+      const confirmed = broker.publish(broker.names.events, eventRoutingKey(event.stream, event.type), toEventMessage(event), {
         messageId: `${event.stream}:${event.version}`,
         headers: { 'x-tsbit-position': event.position.toString() },
       });
-      published = event.position;
-      sinceSave += 1;
-      if (sinceSave >= CHECKPOINT_EVERY_EVENTS) save();
+      // Observed here so that a failure surfaces at flush, not as an unhandled rejection.
+      confirmed.catch(() => undefined);
+      inFlight.push({ position: event.position, confirmed });
       clearTimeout(idleTimer);
-      idleTimer = setTimeout(save, 20);
+      if (inFlight.length >= PUBLISH_WINDOW) await flush();
+      else idleTimer = setTimeout(() => void flush().catch((error: unknown) => options.logger?.error({ err: error }, 'relay publish failed')), IDLE_FLUSH_MS);
     },
   );
 
@@ -86,8 +94,7 @@ export async function startRelay(options: {
     stop: async () => {
       await subscription.stop();
       clearTimeout(idleTimer);
-      save();
-      await saving;
+      await flush();
     },
   };
 }

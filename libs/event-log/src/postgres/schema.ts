@@ -22,39 +22,42 @@ CREATE TABLE IF NOT EXISTS ${schema}.events (
   UNIQUE (stream, version)
 );
 
--- Appends events to several streams atomically. Each stream's expected version is its last
--- version (-1: must not exist, -2: any). Raises ${WRONG_EXPECTED_VERSION_SQLSTATE} on a conflict.
+-- Appends events to several streams atomically, set-based: one statement checks every expected
+-- version (-1: the stream must not exist, -2: any) and one inserts every event. Raises
+-- ${WRONG_EXPECTED_VERSION_SQLSTATE} on the first conflict. A stream may appear once per call.
 CREATE OR REPLACE FUNCTION ${schema}.append_events(
   streams text[], expected integer[], counts integer[], types text[], datas jsonb[], metadatas jsonb[]
 ) RETURNS TABLE (stream text, last_version integer, last_position bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
-  next_position bigint;
-  current_version integer;
-  offset_index integer := 0;
-  i integer;
+  first_position bigint;
+  conflict record;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('${schema}.events'));
-  SELECT coalesce(max(e.position), 0) + 1 INTO next_position FROM ${schema}.events e;
-  FOR i IN 1 .. coalesce(array_length(streams, 1), 0) LOOP
-    SELECT max(e.version) INTO current_version FROM ${schema}.events e WHERE e.stream = streams[i];
-    current_version := coalesce(current_version, -1);
-    IF expected[i] <> -2 AND expected[i] <> current_version THEN
-      RAISE EXCEPTION USING ERRCODE = '${WRONG_EXPECTED_VERSION_SQLSTATE}',
-        MESSAGE = streams[i], DETAIL = current_version::text;
-    END IF;
-    INSERT INTO ${schema}.events (position, stream, version, type, data, metadata)
-    SELECT next_position + n - 1, streams[i], current_version + n, types[offset_index + n],
-           datas[offset_index + n], metadatas[offset_index + n]
-    FROM generate_series(1, counts[i]) AS n;
-    next_position := next_position + counts[i];
-    offset_index := offset_index + counts[i];
-    stream := streams[i];
-    last_version := current_version + counts[i];
-    last_position := next_position - 1;
-    RETURN NEXT;
-  END LOOP;
-  PERFORM pg_notify('${schema}_events', (next_position - 1)::text);
+  SELECT coalesce(max(e.position), 0) + 1 INTO first_position FROM ${schema}.events e;
+
+  CREATE TEMP TABLE IF NOT EXISTS pg_temp.tsbit_append (stream text, expected integer, count integer, first_event bigint, current_version integer) ON COMMIT DELETE ROWS;
+  DELETE FROM pg_temp.tsbit_append;
+  INSERT INTO pg_temp.tsbit_append
+  SELECT a.stream, a.expected, a.count, sum(a.count) OVER (ORDER BY a.ord) - a.count, coalesce(v.version, -1)
+  FROM unnest(streams, expected, counts) WITH ORDINALITY AS a(stream, expected, count, ord)
+  LEFT JOIN (SELECT e.stream, max(e.version) AS version FROM ${schema}.events e WHERE e.stream = ANY(streams) GROUP BY e.stream) v
+    ON v.stream = a.stream;
+
+  SELECT t.stream, t.current_version INTO conflict FROM pg_temp.tsbit_append t
+  WHERE t.expected <> -2 AND t.expected <> t.current_version LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '${WRONG_EXPECTED_VERSION_SQLSTATE}', MESSAGE = conflict.stream, DETAIL = conflict.current_version::text;
+  END IF;
+
+  INSERT INTO ${schema}.events (position, stream, version, type, data, metadata)
+  SELECT first_position + t.first_event + n - 1, t.stream, t.current_version + n,
+         types[t.first_event + n], datas[t.first_event + n], metadatas[t.first_event + n]
+  FROM pg_temp.tsbit_append t CROSS JOIN LATERAL generate_series(1, t.count) AS n;
+
+  PERFORM pg_notify('${schema}_events', (first_position + coalesce(array_length(types, 1), 0) - 1)::text);
+  RETURN QUERY SELECT t.stream, t.current_version + t.count, first_position + t.first_event + t.count - 1
+  FROM pg_temp.tsbit_append t;
 END
 $fn$;
 `;
