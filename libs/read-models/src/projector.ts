@@ -64,6 +64,8 @@ async function projectJobs(client: PoolClient, schema: string, decoded: Decoded[
   const current = new Map(rows.map(({ row }) => [row.id, row]));
   const changed = new Map<number, JobRow>();
   const history: JobHistoryRow[] = [];
+  const counted = (row: JobRow | undefined): string | undefined => (row && !row.deleted ? row.status : undefined);
+  const before = new Map([...current].map(([id, row]) => [id, counted(row)]));
   for (const { event, recorded } of jobEvents) {
     if (!isJobEvent(event)) continue;
     const jobId = event.data.jobId;
@@ -80,6 +82,21 @@ async function projectJobs(client: PoolClient, schema: string, decoded: Decoded[
       `INSERT INTO ${schema}.jobs SELECT * FROM jsonb_populate_recordset(null::${schema}.jobs, $1::jsonb)
        ON CONFLICT (id) DO UPDATE SET (${JOB_COLUMNS.join(', ')}) = (${JOB_COLUMNS.map((column) => `EXCLUDED.${column}`).join(', ')})`,
       [JSON.stringify([...changed.values()])],
+    );
+  }
+  const deltas = new Map<string, number>();
+  for (const [id, row] of changed) {
+    const was = before.get(id);
+    const is = counted(row);
+    if (was === is) continue;
+    if (was) deltas.set(was, (deltas.get(was) ?? 0) - 1);
+    if (is) deltas.set(is, (deltas.get(is) ?? 0) + 1);
+  }
+  if (deltas.size > 0) {
+    await client.query(
+      `INSERT INTO ${schema}.job_counts (status, n) SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT (status) DO UPDATE SET n = ${schema}.job_counts.n + EXCLUDED.n`,
+      [[...deltas.keys()], [...deltas.values()]],
     );
   }
   if (history.length > 0) {

@@ -234,12 +234,15 @@ export function createReadModels(pool: Pool, schema: string) {
         }
         const filters = [...where];
         const filterValues = [...values];
+        const onlyByStatus = (['package', 'version', 'suite', 'dist', 'arch', 'format', 'env', 'project', 'builder'] as const).every((field) => query[field] === undefined);
         const newest = query.order !== 'oldest';
         if (query.cursor) add((p) => `id ${newest ? '<' : '>'} ${p}`, decodeCursor(query.cursor));
         const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
         const [page, count] = await Promise.all([
           pool.query<{ row: JobRow }>(`${select} WHERE ${where.join(' AND ')} ORDER BY id ${newest ? 'DESC' : 'ASC'} LIMIT ${limit + 1}`, values),
-          pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${schema}.jobs WHERE ${filters.join(' AND ')}`, filterValues),
+          onlyByStatus
+            ? pool.query<{ total: number }>(`SELECT coalesce(sum(n), 0)::int AS total FROM ${schema}.job_counts WHERE $1::text[] IS NULL OR status = ANY($1::text[])`, [statuses ?? null])
+            : pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${schema}.jobs WHERE ${filters.join(' AND ')}`, filterValues),
         ]);
         const items = page.rows.slice(0, limit).map(({ row }) => toSummary(row));
         const last = items[items.length - 1];

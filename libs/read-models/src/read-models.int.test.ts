@@ -90,10 +90,16 @@ describe('read models fed by real events', () => {
     await expect(readModels.jobs.list({ cursor: 'garbage!' })).rejects.toThrow(/cursor/);
   });
 
-  it('removes a deleted job from the lists', async () => {
+  it('removes a deleted job from the lists and from the totals', async () => {
+    const before = (await readModels.jobs.list({})).total;
+    const waiting = (await readModels.jobs.list({ status: 'Waiting' })).total;
     await append('job-2', [{ type: 'JobDeleted', data: { jobId: 2, deletedBy: { kind: 'user', name: 'alice' }, deletedAt: at(5) } }]);
     await project();
     expect(await readModels.jobs.get(2)).toBeUndefined();
+    expect((await readModels.jobs.list({})).total).toBe(before - 1);
+    expect((await readModels.jobs.list({ status: 'Waiting' })).total).toBe(waiting - 1);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.jobs WHERE NOT deleted`);
+    expect(before - 1).toBe(rows[0].n);
   });
 
   it('keeps tokens by hash and marks revoked ones', async () => {

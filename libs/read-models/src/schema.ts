@@ -29,6 +29,13 @@ CREATE INDEX IF NOT EXISTS jobs_builder_id ON ${schema}.jobs (builder, id DESC) 
 CREATE INDEX IF NOT EXISTS jobs_queue ON ${schema}.jobs (format, suite, arch, priority DESC, id) WHERE status = 'Waiting' AND NOT deleted;
 CREATE INDEX IF NOT EXISTS jobs_live_id ON ${schema}.jobs (id DESC) WHERE NOT deleted;
 
+-- Jobs per status, kept by the projector, so that unfiltered lists tell their total without
+-- counting 100,000 rows on every page.
+CREATE TABLE IF NOT EXISTS ${schema}.job_counts (
+  status text PRIMARY KEY,
+  n bigint NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS ${schema}.job_history (
   position bigint PRIMARY KEY,
   job_id integer NOT NULL,
@@ -65,7 +72,7 @@ CREATE TABLE IF NOT EXISTS ${schema}.projection_checkpoint (
 `;
 }
 
-export const READ_MODEL_TABLES = ['jobs', 'job_history', 'artifacts', 'builders', 'tokens', 'projection_checkpoint'] as const;
+export const READ_MODEL_TABLES = ['jobs', 'job_counts', 'job_history', 'artifacts', 'builders', 'tokens', 'projection_checkpoint'] as const;
 
 /** Creates the read models' tables; safe to run from several services starting at once. */
 export async function migrateReadModels(pool: Pool, schema: string): Promise<void> {
