@@ -1,17 +1,14 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
-import { waitFor } from '@tsbit/service-kit';
-import { makeDebianPackageRepository, startFarm } from '@tsbit/farm';
+import { isFinished, makeDebianPackageRepository, startTestFarm } from '@tsbit/farm';
 import { option, summary } from './stats';
 
 const run = promisify(execFile);
-const DATABASE_URL = process.env.TSBIT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONCURRENCY = 2;
+const BUILD_TIMEOUT_MS = 600_000;
 
 /**
  * The farm's overhead over building by hand: the same N clone-and-build steps, two at a time,
@@ -34,62 +31,27 @@ export async function farmOverhead(args: string[]): Promise<void> {
   });
   const directSeconds = (performance.now() - directStarted) / 1000;
 
-  const id = randomBytes(4).toString('hex');
-  const schema = `bench_${id}`;
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'tsbit-bench-'));
-  const farm = await startFarm({
-    databaseUrl: DATABASE_URL,
-    schema,
-    amqpUrl: process.env.TSBIT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-    prefix: `bench-${id}`,
-    gatewayPort: 19080,
-    stateDir,
-    builders: ['bench-1', 'bench-2'],
-    heartbeatMs: 5000,
-    logLevel: 'warn',
-    output: () => undefined,
-    persistTokens: false,
-  });
-  const submit = async (): Promise<{ id: number; postedAt: number }> => {
+  const farm = await startTestFarm({ builders: ['bench-1', 'bench-2'], heartbeatMs: 5000 });
+  // Distinct package names: a job of the same package would supersede the ones before it.
+  const submit = async (index: number) => {
     const postedAt = Date.now();
-    const response = await fetch(`${farm.apiUrl}/job`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${farm.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        package: repository.package,
-        version: repository.version,
-        suite: 'bookworm',
-        arch: 'amd64',
-        format: 'deb',
-        source: { method: 'git', url: repository.url, ref: 'main' },
-      }),
-    });
-    if (response.status !== 201) throw new Error(`POST /job: ${response.status} ${await response.text()}`);
-    return { id: ((await response.json()) as { id: number }).id, postedAt };
+    const job = await farm.submit({ package: `hello-bench${index}`, version: repository.version, url: repository.url });
+    return { id: job.id, postedAt };
   };
-  const job = async (jobId: number) =>
-    (await (await fetch(`${farm.apiUrl}/job/${jobId}`)).json()) as { status: string; history: { status: string; at: string }[] };
-
   try {
     const farmStarted = performance.now();
     const submitted = [];
-    for (let index = 0; index < builds; index += 1) submitted.push(await submit());
-    for (const { id: jobId } of submitted) {
-      await waitFor(`job ${jobId}`, async () => ['Done', 'Failed'].includes((await job(jobId)).status), { timeoutMs: 600_000, intervalMs: 100 });
-    }
+    for (let index = 0; index < builds; index += 1) submitted.push(await submit(index));
+    for (const { id } of submitted) await farm.waitForJob(id, 'to finish', isFinished, BUILD_TIMEOUT_MS);
     const farmSeconds = (performance.now() - farmStarted) / 1000;
 
     // Dispatch: one job at a time on an idle farm, so that each measures dispatch, not queueing.
     const dispatch: number[] = [];
     for (let index = 0; index < dispatchSamples; index += 1) {
-      const { id: jobId, postedAt } = await submit();
-      const started = await waitFor(
-        `job ${jobId} to start`,
-        async () => (await job(jobId)).history.find((step) => step.status === 'Building'),
-        { timeoutMs: 60_000, intervalMs: 5 },
-      );
-      dispatch.push(Date.parse(started.at) - postedAt);
-      await waitFor(`job ${jobId}`, async () => ['Done', 'Failed'].includes((await job(jobId)).status), { timeoutMs: 600_000, intervalMs: 50 });
+      const { id, postedAt } = await submit(builds + index);
+      const done = await farm.waitForJob(id, 'to finish', isFinished, BUILD_TIMEOUT_MS);
+      const started = done.history.find((step) => step.status === 'Building');
+      if (started) dispatch.push(Date.parse(started.at) - postedAt);
     }
 
     const overhead = ((farmSeconds - directSeconds) / directSeconds) * 100;
@@ -104,12 +66,7 @@ export async function farmOverhead(args: string[]): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    await farm.stop();
-    const client = new Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-    rmSync(stateDir, { recursive: true, force: true });
+    await farm.close();
     rmSync(repository.dir, { recursive: true, force: true });
   }
 }

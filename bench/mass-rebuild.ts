@@ -1,13 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
 import { waitFor } from '@tsbit/service-kit';
-import { startFarm } from '@tsbit/farm';
+import { startTestFarm } from '@tsbit/farm';
 import { option, summary } from './stats';
 
-const DATABASE_URL = process.env.TSBIT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BATCH_SIZE = 5000;
 const SUBMITTERS = 4;
 
@@ -19,23 +14,9 @@ const SUBMITTERS = 4;
 export async function massRebuild(args: string[]): Promise<void> {
   const total = option(args, 'jobs', 100_000);
   const pageSamples = option(args, 'pages', 200);
-  const id = randomBytes(4).toString('hex');
-  const schema = `bench_${id}`;
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'tsbit-bench-'));
-  const farm = await startFarm({
-    databaseUrl: DATABASE_URL,
-    schema,
-    amqpUrl: process.env.TSBIT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-    prefix: `bench-${id}`,
-    gatewayPort: 19081,
-    stateDir,
-    builders: [],
-    heartbeatMs: 5000,
-    logLevel: 'warn',
-    output: () => undefined,
-    persistTokens: false,
-  });
-  const db = new Client({ connectionString: DATABASE_URL });
+  const testFarm = await startTestFarm({ builders: [], heartbeatMs: 5000 });
+  const { farm, schema } = testFarm;
+  const db = new Client({ connectionString: testFarm.databaseUrl });
   await db.connect();
   const count = async (sql: string): Promise<number> => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
 
@@ -117,9 +98,7 @@ export async function massRebuild(args: string[]): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    await farm.stop();
-    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await db.end();
-    rmSync(stateDir, { recursive: true, force: true });
+    await testFarm.close();
   }
 }

@@ -112,7 +112,7 @@ export interface TokenView {
 
 const iso = (value: string | Date | null): string | null => (value === null ? null : new Date(value).toISOString());
 
-function toSummary(row: JobRow): JobSummary {
+export function toSummary(row: JobRow): JobSummary {
   return {
     id: row.id,
     package: row.package,

@@ -13,7 +13,7 @@ import {
   type SourceMethod,
 } from '@tsbit/domain';
 import { handleCommand, type EventLog } from '@tsbit/event-log';
-import type { JobSummary, ReadModels } from '@tsbit/read-models';
+import { evolveJob, toSummary, type JobRow, type JobSummary, type ReadModels } from '@tsbit/read-models';
 import { badRequest } from '@tsbit/service-kit';
 import type { createCatalogCache } from './catalog-cache';
 
@@ -173,32 +173,7 @@ async function checkDependencies(log: EventLog, ids: number[]): Promise<void> {
   }
 }
 
+/** The job as `GET /job/:id` will show it, without waiting for the projection. */
 function summaryOf(event: JobSubmitted, at: string): JobSummary {
-  const job = event.data;
-  return {
-    id: job.jobId,
-    package: job.package,
-    version: job.version,
-    suite: job.suite,
-    dist: job.dist,
-    arch: job.arch,
-    format: job.format,
-    env: job.env,
-    source: job.source,
-    priority: job.priority,
-    project: job.project,
-    dependsOn: job.dependsOn,
-    buildArchIndep: job.buildArchIndep,
-    retryOf: null,
-    status: 'Waiting',
-    reason: reason('queued', 'waiting for a build slot'),
-    attempt: 0,
-    builder: null,
-    failureClass: null,
-    submittedBy: job.submittedBy.name,
-    submittedAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-  };
+  return toSummary(evolveJob(null, event, { version: 0, recordedAt: at }) as JobRow);
 }

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { waitFor } from '@tsbit/service-kit';
 import { startFarm, type Farm } from './farm';
 
-const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = process.env.TSBIT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface JobView {
   id: number;
@@ -30,6 +30,8 @@ export interface JobRequest {
 
 export interface TestFarm {
   farm: Farm;
+  schema: string;
+  databaseUrl: string;
   submit(job: JobRequest): Promise<JobView>;
   job(id: number): Promise<JobView>;
   waitForJob(id: number, what: string, until: (job: JobView) => boolean, timeoutMs?: number): Promise<JobView>;
@@ -37,7 +39,7 @@ export interface TestFarm {
   close(): Promise<void>;
 }
 
-/** A whole farm of its own for an end-to-end test file: its own schema, AMQP prefix, ports and state. */
+/** A whole farm of its own for an end-to-end test file or a benchmark: its own schema, AMQP prefix, ports and state. */
 export async function startTestFarm(options: { builders: string[]; heartbeatMs: number }): Promise<TestFarm> {
   const id = randomBytes(4).toString('hex');
   const schema = `e2e_${id}`;
@@ -67,6 +69,8 @@ export async function startTestFarm(options: { builders: string[]; heartbeatMs: 
   const job = async (jobId: number): Promise<JobView> => (await (await fetch(`${farm.apiUrl}/job/${jobId}`)).json()) as JobView;
   return {
     farm,
+    schema,
+    databaseUrl: DATABASE_URL,
     job,
     async submit(request) {
       const response = await fetch(`${farm.apiUrl}/job`, {
