@@ -8,10 +8,10 @@ import { MalformedRequest, parseBuildRequest, type BuildJob } from './build-requ
 import { runBuild, type BuildOutcome } from './build-runner';
 import type { BuilderSettings } from './config';
 
-/** The read model may not yet show the attempt a request was made for: how long to wait for it. */
-const STALE_READ_WAIT_MS = 5000;
-const STALE_READ_POLL_MS = 200;
 /** A final report must reach the scheduler: retried this often before the lease has to do. */
+/** A job the read model does not show is polled for this long before it counts as deleted. */
+const UNKNOWN_JOB_WAIT_MS = 1000;
+const UNKNOWN_JOB_POLL_MS = 10;
 const REPORT_ATTEMPTS = 5;
 const REPORT_BACKOFF_MS = 500;
 /** Cancels for builds this builder has not started, remembered so that their requests are skipped. */
@@ -252,10 +252,15 @@ export function createBuilder(deps: BuilderDeps): Builder {
   }
 
   /** Undefined when the request should be built; otherwise why it is skipped. */
+  /**
+   * pyBit's check before a build: skip a request the read model already shows to be over. A read
+   * model that shows an older attempt merely lags, and is no reason to wait: the scheduler's
+   * decider refuses the Started of an attempt that is not current and cancels it here.
+   */
   async function whyNotBuild(job: BuildJob): Promise<string | undefined> {
-    const deadline = Date.now() + STALE_READ_WAIT_MS;
+    const deadline = Date.now() + UNKNOWN_JOB_WAIT_MS;
+    let state: JobState | undefined;
     for (;;) {
-      let state: JobState | undefined;
       try {
         state = await api.getJob(job.jobId);
       } catch (error) {
@@ -265,14 +270,15 @@ export function createBuilder(deps: BuilderDeps): Builder {
         }
         throw error;
       }
-      if (!state) return 'the job was deleted';
-      if (state.attempt > job.attempt) return `stale request: the job is at attempt ${state.attempt}`;
-      if (state.status === 'Cancelled' || state.status === 'Cancelling') return `the job is ${state.status}`;
-      if (state.attempt === job.attempt) return SKIP_STATUSES.has(state.status) ? `attempt ${job.attempt} is already ${state.status}` : undefined;
-      // The read model lags behind the log (it has not seen JobQueued for this attempt yet).
-      if (Date.now() >= deadline) return undefined;
-      await delay(STALE_READ_POLL_MS);
+      if (state) break;
+      // Unknown: deleted, or submitted so recently that the read model has not caught up.
+      if (Date.now() >= deadline) return 'the job was deleted';
+      await delay(UNKNOWN_JOB_POLL_MS);
     }
+    if (state.attempt > job.attempt) return `stale request: the job is at attempt ${state.attempt}`;
+    if (state.status === 'Cancelled' || state.status === 'Cancelling') return `the job is ${state.status}`;
+    if (state.attempt === job.attempt && SKIP_STATUSES.has(state.status)) return `attempt ${job.attempt} is already ${state.status}`;
+    return undefined;
   }
 
   async function execute(entry: RunningBuild): Promise<void> {
