@@ -148,6 +148,21 @@ describe('the job-intake API', () => {
       expect(cancelled).toMatchObject({ status: 'Cancelled', reason: { code: 'superseded', jobIds: [newer.id] } });
     });
 
+    it('makes a job wait for the job that builds a package it depends on, in the same batch or before', async () => {
+      const response = await call({
+        method: 'POST',
+        url: '/job/batch',
+        headers: as('submitter'),
+        payload: { jobs: [job({ package: 'libwidget' }), job({ package: 'widget-app', dependsOnPackages: ['libwidget'] })] },
+      });
+      const [library, application] = response.json().ids;
+      expect((await call({ method: 'GET', url: `/job/${application}` })).json().dependsOn).toEqual([library]);
+      const later = (await call({ method: 'POST', url: '/job', headers: as('submitter'), payload: job({ package: 'widget-tool', dependsOnPackages: ['libwidget'] }) })).json();
+      expect(later.dependsOn).toEqual([library]);
+      const unknown = await call({ method: 'POST', url: '/job', headers: as('submitter'), payload: job({ package: 'orphan', dependsOnPackages: ['libnothing'] }) });
+      expect(unknown.json()).toMatchObject({ status: 422, field: 'dependsOnPackages' });
+    });
+
     it('takes a batch of jobs in one request', async () => {
       const response = await call({ method: 'POST', url: '/job/batch', headers: as('submitter'), payload: { jobs: [job({ package: 'batch-a' }), job({ package: 'batch-b' })] } });
       expect(response.statusCode).toBe(201);
@@ -230,6 +245,33 @@ describe('the job-intake API', () => {
       expect((await call({ method: 'POST', url: '/arch', headers: as('admin'), payload: { name: 'riscv64' } })).statusCode).toBe(201);
       expect((await call({ method: 'DELETE', url: '/arch/riscv64', headers: as('admin') })).statusCode).toBe(200);
       expect((await call({ method: 'GET', url: '/arch/riscv64' })).statusCode).toBe(404);
+    });
+  });
+
+  describe('builders and packages', () => {
+    it('shows builders, drains and releases one, and 404s an unknown one', async () => {
+      await log.append('builder-b9', [{ type: 'BuilderRegistered', data: { name: 'b9', arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 2, registeredAt: new Date().toISOString() } }], 'no_stream');
+      await project();
+      expect((await call({ method: 'GET', url: '/buildd' })).json()).toEqual([expect.objectContaining({ name: 'b9', state: 'idle', slots: 2 })]);
+      expect((await call({ method: 'GET', url: '/buildd/b9/status' })).json()).toMatchObject({ status: 'Active' });
+      expect((await call({ method: 'POST', url: '/buildd/b9/pause', headers: as('submitter') })).statusCode).toBe(403);
+      expect((await call({ method: 'POST', url: '/buildd/b9/pause', headers: as('admin') })).json()).toEqual({ name: 'b9', paused: true });
+      expect((await call({ method: 'GET', url: '/buildd/b9' })).json()).toMatchObject({ state: 'paused' });
+      await call({ method: 'POST', url: '/buildd/b9/resume', headers: as('admin') });
+      expect((await call({ method: 'GET', url: '/buildd/b9' })).json()).toMatchObject({ state: 'idle' });
+      expect((await call({ method: 'GET', url: '/buildd/nobody' })).statusCode).toBe(404);
+      expect((await call({ method: 'GET', url: '/buildd/b9/jobs' })).json().items).toEqual([]);
+    });
+
+    it('lists packages, their versions and activity, and cancels all jobs of one', async () => {
+      await call({ method: 'POST', url: '/job', headers: as('submitter'), payload: job({ package: 'pkgres', version: '1.0' }) });
+      expect((await call({ method: 'GET', url: '/package/names' })).json()).toContain('pkgres');
+      expect((await call({ method: 'GET', url: '/package/details/pkgres' })).json()).toEqual([{ name: 'pkgres', version: '1.0', jobs: 1, unfinished: 1 }]);
+      expect((await call({ method: 'GET', url: '/package/pkgres/active' })).json()).toEqual({ package: 'pkgres', active: true });
+      expect((await call({ method: 'GET', url: '/package/pkgres/cancel', headers: as('submitter') })).json()).toEqual({ package: 'pkgres', cancelled: 1 });
+      expect((await call({ method: 'GET', url: '/package/pkgres/active' })).json()).toEqual({ package: 'pkgres', active: false });
+      expect((await call({ method: 'GET', url: '/package/details/nothing-here' })).statusCode).toBe(404);
+      expect((await call({ method: 'GET', url: '/packageinstance' })).json()).toContainEqual(expect.objectContaining({ package: 'pkgres', suite: 'bookworm', arch: 'amd64' }));
     });
   });
 

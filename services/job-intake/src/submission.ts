@@ -32,6 +32,8 @@ export interface JobRequest {
   priority: number;
   project: string;
   dependsOn: number[];
+  /** Source packages whose newest job for the same suite and architecture this job waits for. */
+  dependsOnPackages: string[];
 }
 
 type Body = Record<string, unknown>;
@@ -70,6 +72,12 @@ export function jobRequestFrom(body: Body, principal: Actor): JobRequest {
     : typeof dependsOnValue === 'string' && dependsOnValue !== ''
       ? dependsOnValue.split(',').map((id) => integer(id.trim(), 'dependsOn', 0))
       : [];
+  const packagesValue = body.dependsOnPackages ?? body.depends_on_packages;
+  const dependsOnPackages = Array.isArray(packagesValue)
+    ? packagesValue.map(String)
+    : typeof packagesValue === 'string' && packagesValue !== ''
+      ? packagesValue.split(',').map((name) => name.trim())
+      : [];
   return {
     package: required(text(body, 'package'), 'package'),
     version: required(text(body, 'version', 'package_version'), 'version'),
@@ -86,6 +94,7 @@ export function jobRequestFrom(body: Body, principal: Actor): JobRequest {
     priority: integer(body.priority, 'priority', 0),
     project: text(body, 'project') ?? principal.name,
     dependsOn,
+    dependsOnPackages,
   };
 }
 
@@ -114,6 +123,14 @@ export async function submitJobs(deps: SubmissionDeps, requests: JobRequest[], b
   await checkDependencies(deps.log, expanded.flatMap((job) => job.dependsOn));
 
   const ids = await deps.readModels.nextJobIds(expanded.length);
+  const inThisSubmission = new Map(expanded.map((job, index) => [`${job.package}/${job.suite}/${job.arch}`, ids[index] as number]));
+  for (const job of expanded) {
+    for (const name of job.dependsOnPackages) {
+      const producer = inThisSubmission.get(`${name}/${job.suite}/${job.arch}`) ?? (await deps.readModels.jobs.list({ package: name, suite: job.suite, arch: job.arch, limit: 1 })).items[0]?.id;
+      if (producer === undefined) throw new DomainError('unprocessable', `dependsOnPackages: no job builds "${name}" for ${job.suite}/${job.arch}`, 'dependsOnPackages');
+      if (!job.dependsOn.includes(producer)) job.dependsOn = [...job.dependsOn, producer];
+    }
+  }
   const submitted = expanded.map((request, index) => {
     const [event] = jobDecider.decide(
       {

@@ -49,6 +49,7 @@ const submissionBody = {
     priority: { type: 'integer', minimum: -10, maximum: 10 },
     project: { type: 'string' },
     dependsOn: { type: 'array', items: { type: 'integer', minimum: 1 } },
+    dependsOnPackages: { type: 'array', items: { type: 'string' }, description: 'wait for the newest job of these source packages for the same suite and architecture' },
   },
 } as const;
 
