@@ -50,6 +50,15 @@ describe('the Kubernetes manifests, as kubectl kustomize renders them', () => {
     expect([arches('amd64'), arches('arm64'), arches('i386')]).toEqual(['amd64', 'arm64', 'i386']);
   });
 
+  it('lets the scheduler size each pool between the bounds its annotations give', () => {
+    const manifests = overlay('production');
+    const scheduler = deployment(manifests, 'scheduler').spec?.template?.spec.containers[0]?.env?.find((env) => env.name === 'TSBIT_SCALE_BUILDER_POOLS');
+    expect(scheduler?.value).toBe('true');
+    const pool = manifests.find((manifest) => manifest.metadata.name === 'builder-arm64') as Manifest & { metadata: { annotations?: Record<string, string> } };
+    expect(pool.metadata.annotations).toMatchObject({ 'tsbit.dev/routing-arches': 'arm64', 'tsbit.dev/min-replicas': '0', 'tsbit.dev/max-replicas': '4' });
+    expect(manifests.some((manifest) => manifest.kind === 'Role' && manifest.metadata.name === 'tsbit-scheduler')).toBe(true);
+  });
+
   it('runs the dev overlay small and the production overlay on EventStoreDB', () => {
     const dev = overlay('dev');
     expect(deployment(dev, 'builder-arm64').spec?.replicas).toBe(0);

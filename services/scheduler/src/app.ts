@@ -30,6 +30,7 @@ const REPORTS_PREFETCH = 50;
 /** A lease lasts this many heartbeats; with checks every quarter heartbeat, a dead builder's job leaves Building within two. */
 const LEASE_HEARTBEATS = 1.5;
 const CHECKS_PER_HEARTBEAT = 4;
+const SCALE_EVERY_MS = 15_000;
 const SCHEDULER: Actor = { kind: 'system', name: 'scheduler' };
 
 const dispatchLatency = histogram('tsbit_dispatch_seconds', 'From JobSubmitted recorded to BuildRequest published', ['routing_key'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
@@ -37,6 +38,8 @@ const leasesExpired = counter('tsbit_leases_expired_total', 'Builds whose builde
 const reportsRefused = counter('tsbit_reports_refused_total', 'Builder reports the job decider refused', ['report']);
 
 export interface SchedulerDeps {
+  /** Sizes builder pools to the work per architecture (Kubernetes); none on a single machine. */
+  scaler?: { scale(work: Map<string, { waiting: number; building: number }>): Promise<void> };
   log: EventLog;
   broker: Broker;
   logger: Logger;
@@ -75,6 +78,7 @@ export function createScheduler(deps: SchedulerDeps): { app: FastifyInstance; st
   const consumers: Consumer[] = [];
   let foldedUpTo = 0n;
   let leaseTimer: NodeJS.Timeout | undefined;
+  let scaleTimer: NodeJS.Timeout | undefined;
   let serial: Promise<void> = Promise.resolve();
   let dispatching: Promise<void> | undefined;
   let dispatchAgain = false;
@@ -335,11 +339,14 @@ export function createScheduler(deps: SchedulerDeps): { app: FastifyInstance; st
         }),
       );
       leaseTimer = setInterval(() => void checkLeases().catch((error: unknown) => logger.error({ err: error }, 'lease check failed')), deps.heartbeatMs / CHECKS_PER_HEARTBEAT);
+      const scaler = deps.scaler;
+      if (scaler) scaleTimer = setInterval(() => void scaler.scale(model.workByArch()).catch((error: unknown) => logger.warn({ err: error }, 'scaling builder pools failed')), SCALE_EVERY_MS);
       scheduleDispatch();
     },
     async close() {
       closing = true;
       if (leaseTimer) clearInterval(leaseTimer);
+      if (scaleTimer) clearInterval(scaleTimer);
       await Promise.all(consumers.map((consumer) => consumer.cancel()));
       await dispatching;
       await app.close();

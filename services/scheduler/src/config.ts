@@ -7,6 +7,10 @@ export const configSchema = Type.Composite([
     TSBIT_PORT: Type.Integer({ default: 8083, minimum: 0, maximum: 65535 }),
     /** Builders heartbeat this often; a lease lasts 1.5 heartbeats, checked every quarter. */
     TSBIT_HEARTBEAT_MS: Type.Integer({ default: 5000, minimum: 100 }),
+    /** In a cluster: size the builder pools' Deployments to the work (needs the RBAC in k8s/). */
+    TSBIT_SCALE_BUILDER_POOLS: Type.Boolean({ default: false }),
+    TSBIT_K8S_NAMESPACE: Type.String({ default: 'tsbit' }),
+    TSBIT_POOL_SLOTS_PER_BUILDER: Type.Integer({ default: 1, minimum: 1 }),
   }),
 ]);
 export type Config = Static<typeof configSchema>;

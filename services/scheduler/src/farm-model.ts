@@ -137,8 +137,18 @@ export class FarmModel {
     return picked;
   }
 
-  pendingCount(): Map<string, number> {
-    return new Map([...this.pending].map(([key, jobs]) => [key, jobs.size]));
+  /** Jobs waiting for a slot and jobs out on builders, per architecture: what builder pools are sized by. */
+  workByArch(): Map<string, { waiting: number; building: number }> {
+    const work = new Map<string, { waiting: number; building: number }>();
+    const add = (routingKey: string, field: 'waiting' | 'building', count: number): void => {
+      const arch = routingKey.split('.')[2] ?? '';
+      const entry = work.get(arch) ?? { waiting: 0, building: 0 };
+      entry[field] += count;
+      work.set(arch, entry);
+    };
+    for (const [key, jobs] of this.pending) add(key, 'waiting', jobs.size);
+    for (const [key, jobs] of this.outstanding) add(key, 'building', jobs.size);
+    return work;
   }
 
   private update(jobId: number, change: (job: TrackedJob) => TrackedJob): void {

@@ -59,6 +59,13 @@ describe("the scheduler's picture of the farm", () => {
     expect(model.nextDispatches().map((job) => job.job.jobId)).toEqual([4]);
   });
 
+  it('tells the work per architecture that builder pools are sized by', () => {
+    const model = given(builder('b1'), submittedJob(1), submittedJob(2), submittedJob(3, { arch: 'arm64' }));
+    [1, 2, 3].forEach((id) => model.release(id));
+    model.reserve(1);
+    expect(Object.fromEntries(model.workByArch())).toEqual({ amd64: { waiting: 1, building: 1 }, arm64: { waiting: 1, building: 0 } });
+  });
+
   it('changes nothing when an event is applied twice', () => {
     const model = given(builder('b1'), submittedJob(1), submittedJob(1));
     expect(model.jobs.size).toBe(1);
