@@ -224,8 +224,12 @@ async function upload(options: BuildRunOptions, outcome: BuildOutcome, built: Lo
     uploaded.push({ name: artifact.name, sha256: artifact.sha256, size: artifact.size, kind: artifact.kind });
   };
   try {
-    if (outcome.result === 'succeeded') for (const artifact of built) await send(artifact);
-    await send(await describeArtifact(logPath, 'log'));
+    // Side by side: each upload waits on the network and the artifact store, not on the others.
+    const files = [...(outcome.result === 'succeeded' ? built : []), await describeArtifact(logPath, 'log')];
+    const results = await Promise.allSettled(files.map(send));
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    uploaded.sort((a, b) => files.findIndex((file) => file.name === a.name) - files.findIndex((file) => file.name === b.name));
   } catch (error) {
     options.logger.error({ err: error, jobId: target.jobId, attempt: target.attempt }, 'upload failed');
     const reason = error instanceof ApiRejected ? 'refused' : 'impossible';
