@@ -126,19 +126,30 @@ describe('the broker, against a real RabbitMQ', () => {
   it('waits for the handlers in flight when a consumer is cancelled', async () => {
     let finished = false;
     let started = false;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
     const consumer = await broker.consume({
       queue: queue('graceful'),
       bindings: [{ exchange: broker.names.events, routingKey: 'graceful.#' }],
       prefetch: 1,
       handler: async () => {
         started = true;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await held;
         finished = true;
       },
     });
     await broker.publish(broker.names.events, 'graceful.X', {}, { messageId: 'g1' });
     await waitFor('the handler to start', () => started);
-    await consumer.cancel();
-    expect(finished).toBe(true);
+    let cancelDone = false;
+    const cancelled = consumer.cancel().then(() => {
+      cancelDone = true;
+      return finished;
+    });
+    // A confirmed publish is a round trip through the broker: cancel has had its chance to return.
+    await broker.publish(broker.names.events, 'other.Y', {}, { messageId: 'g2' });
+    expect(cancelDone).toBe(false);
+    release();
+    // cancel() resolves only after the handler in flight has finished.
+    expect(await cancelled).toBe(true);
   });
 });

@@ -164,7 +164,10 @@ export function eventLogContract(name: string, makeSubject: () => Promise<Contra
       while (events.length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       await subscription.stop();
       await log.append(stream, [event('After', 2)], 0);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A live subscriber sees the event arrive: by then the stopped one would have seen it too.
+      const witness = await collect(log, head, 2);
+      await witness.stop();
+      expect(witness.events.map((recorded) => recorded.type)).toEqual(['Before', 'After']);
       expect(events.map((recorded) => recorded.type)).toEqual(['Before']);
     });
   });
