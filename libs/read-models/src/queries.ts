@@ -200,6 +200,9 @@ export function createReadModels(pool: Pool, schema: string) {
     if (online === 0) {
       return { ...job, reason: { code: 'no_builder_online', message: `no builder online for ${job.arch}`, jobIds: [] }, estimatedStartAt: null };
     }
+    if (slots === 0) {
+      return { ...job, reason: { code: 'paused_by_admin', message: `every builder for ${job.suite}/${job.arch} is paused by an admin`, jobIds: [] }, estimatedStartAt: null };
+    }
     const position = ahead + 1;
     const estimate = slots > 0 && average !== null ? new Date(Date.now() + Math.floor(ahead / slots) * average * 1000).toISOString() : null;
     return {

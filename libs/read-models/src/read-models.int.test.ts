@@ -76,6 +76,15 @@ describe('read models fed by real events', () => {
     expect((await readModels.jobs.get(4))?.reason).toMatchObject({ code: 'no_builder_online', message: 'no builder online for arm64' });
   });
 
+  it('says so when every builder that could take a waiting job is drained', async () => {
+    await append('builder-b1', [{ type: 'BuilderPaused', data: { name: 'b1', pausedBy: 'admin', pausedAt: at(3) } }]);
+    await project();
+    expect((await readModels.jobs.get(3))?.reason).toMatchObject({ code: 'paused_by_admin', message: 'every builder for bookworm/amd64 is paused by an admin' });
+    await append('builder-b1', [{ type: 'BuilderResumed', data: { name: 'b1', resumedBy: 'admin', resumedAt: at(4) } }]);
+    await project();
+    expect((await readModels.jobs.get(3))?.reason).toMatchObject({ code: 'queued' });
+  });
+
   it('lists newest first, filters, and pages with a cursor', async () => {
     for (let id = 10; id < 25; id += 1) await append(`job-${id}`, [submittedJob(id, { project: id % 2 ? 'odd' : 'even' })]);
     await project();
