@@ -1,6 +1,6 @@
 export * from './port';
-export * from './factory';
-export * from './command-handler';
+export { createEventLog, type EventLogConfig } from './factory';
+export { handleCommand, type HandleCommandOptions, type HandledCommand } from './command-handler';
 export { PostgresEventLog, type PostgresEventLogOptions } from './postgres/postgres-event-log';
 export { EventStoreDbEventLog } from './eventstoredb/eventstoredb-event-log';
 export { eventLogContract, type ContractSubject } from './contract/event-log.contract';

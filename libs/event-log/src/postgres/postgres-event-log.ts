@@ -1,4 +1,4 @@
-import { Client, Pool, type PoolConfig } from 'pg';
+import { Pool, type PoolConfig } from 'pg';
 import type { JsonObject } from '@tsbit/contracts';
 import {
   WrongExpectedVersion,
@@ -11,16 +11,17 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port';
-import { schemaSql, WRONG_EXPECTED_VERSION_SQLSTATE } from './schema';
+import { checkAppend, checkAppends, checkFromVersion, checkLimit, checkPosition, checkStream } from '../validation';
+import { Notifier } from './notifier';
+import { EXPECTED_ANY, EXPECTED_NO_STREAM, notifyChannel, SCHEMA_NAME, schemaSql, WRONG_EXPECTED_VERSION_SQLSTATE } from './schema';
+import { startPollingSubscription } from './subscription';
 
-const SUBSCRIPTION_PAGE_SIZE = 1000;
-/** Notifications wake subscribers at once; the poll only covers a lost LISTEN connection. */
-const SUBSCRIPTION_POLL_MS = 500;
-const NO_STREAM = -1;
-const ANY = -2;
+const COLUMNS = 'position, stream, version, type, data, metadata, recorded_at';
 
 export interface PostgresEventLogOptions {
+  /** Used for the pool the log makes, and always for its dedicated LISTEN connection. */
   connectionString: string;
+  /** Holds the events table and the append function; created if missing. */
   schema: string;
   /** Share a pool with the rest of the service; otherwise the log makes and owns one. */
   pool?: Pool;
@@ -37,9 +38,16 @@ interface EventRow {
   recorded_at: Date;
 }
 
+interface AppendRow {
+  stream: string;
+  last_version: number;
+  last_position: string;
+}
+
 const toRecorded = (row: EventRow): RecordedEvent => ({
   stream: row.stream,
   version: row.version,
+  // int8 arrives as a string: it may exceed Number.MAX_SAFE_INTEGER.
   position: BigInt(row.position),
   type: row.type,
   data: row.data,
@@ -47,90 +55,114 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   recordedAt: row.recorded_at,
 });
 
-const encodeExpected = (expected: ExpectedVersion): number => (expected === 'any' ? ANY : expected === 'no_stream' ? NO_STREAM : expected);
+const encodeExpected = (expected: ExpectedVersion): number => (expected === 'any' ? EXPECTED_ANY : expected === 'no_stream' ? EXPECTED_NO_STREAM : expected);
 
 /** The default event log: an append-only table in PostgreSQL. */
 export class PostgresEventLog implements EventLog {
   readonly atomicAppendMany = true;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly notifier: Notifier;
 
   private constructor(
     private readonly pool: Pool,
     private readonly ownsPool: boolean,
     private readonly schema: string,
-    private readonly connectionString: string,
-  ) {}
+    connectionString: string,
+  ) {
+    this.notifier = new Notifier({ connectionString, channel: notifyChannel(schema), applicationName: `tsbit-listen-${schema}` });
+  }
 
   static async create(options: PostgresEventLogOptions): Promise<PostgresEventLog> {
-    if (!/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name "${options.schema}"`);
+    if (typeof options.connectionString !== 'string' || options.connectionString === '') throw new TypeError('connectionString must be a non-empty string');
+    if (!SCHEMA_NAME.test(options.schema)) {
+      throw new RangeError(`schema must be a lowercase SQL identifier of at most 56 characters ([a-z_][a-z0-9_]*), got "${options.schema}"`);
+    }
+    const ownsPool = !options.pool;
     const pool = options.pool ?? new Pool({ connectionString: options.connectionString, ...options.poolConfig });
-    const log = new PostgresEventLog(pool, !options.pool, options.schema, options.connectionString);
-    await log.migrate();
+    // An idle client of our own pool that loses its server is dropped by the pool; without a
+    // listener, the 'error' event it emits would crash the process.
+    if (ownsPool) pool.on('error', () => undefined);
+    const log = new PostgresEventLog(pool, ownsPool, options.schema, options.connectionString);
+    try {
+      await log.migrate();
+    } catch (error) {
+      if (ownsPool) await pool.end().catch(() => undefined);
+      throw error;
+    }
     return log;
   }
 
   private async migrate(): Promise<void> {
     const client = await this.pool.connect();
+    const lock = `${this.schema}.migrate`;
     try {
-      // Concurrent first starts of several services must not race on CREATE.
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`${this.schema}.migrate`]);
-      await client.query(schemaSql(this.schema));
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`${this.schema}.migrate`]).catch(() => undefined);
+      // Services starting together must not race on CREATE: the first creates, the rest find it done.
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
+      try {
+        await client.query(schemaSql(this.schema));
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
+      }
       client.release();
+    } catch (error) {
+      // Destroy rather than return a connection that might still hold the lock.
+      client.release(error instanceof Error ? error : true);
+      throw error;
     }
   }
 
   async append(stream: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
-    const [result] = await this.appendMany([{ stream, events, expectedVersion }]);
+    checkAppend(stream, events, expectedVersion);
+    const [result] = await this.appendChecked([{ stream, events, expectedVersion }]);
     return result as AppendResult;
   }
 
   async appendMany(appends: StreamAppend[]): Promise<AppendResult[]> {
-    const nonEmpty = appends.filter((append) => append.events.length > 0);
-    if (nonEmpty.length === 0) return appends.map(() => ({ nextExpectedVersion: -1, lastPosition: 0n }));
-    const events = nonEmpty.flatMap((append) => append.events);
+    checkAppends(appends);
+    return this.appendChecked(appends);
+  }
+
+  /** One call of append_events, whatever the number of streams and events: one round trip. */
+  private async appendChecked(appends: StreamAppend[]): Promise<AppendResult[]> {
+    if (appends.length === 0) return [];
+    const events = appends.flatMap((append) => append.events);
     try {
-      const { rows } = await this.pool.query<{ stream: string; last_version: number; last_position: string }>(
-        `SELECT * FROM ${this.schema}.append_events($1::text[], $2::int[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+      const { rows } = await this.pool.query<AppendRow>(
+        `SELECT stream, last_version, last_position FROM ${this.schema}.append_events($1::text[], $2::int[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[])`,
         [
-          nonEmpty.map((append) => append.stream),
-          nonEmpty.map((append) => encodeExpected(append.expectedVersion)),
-          nonEmpty.map((append) => append.events.length),
+          appends.map((append) => append.stream),
+          appends.map((append) => encodeExpected(append.expectedVersion)),
+          appends.map((append) => append.events.length),
           events.map((event) => event.type),
           events.map((event) => JSON.stringify(event.data)),
           events.map((event) => JSON.stringify(event.metadata ?? {})),
         ],
       );
-      const byStream = new Map(rows.map((row) => [row.stream, row]));
-      return appends.map((append) => {
-        const row = byStream.get(append.stream);
-        return row
-          ? { nextExpectedVersion: row.last_version, lastPosition: BigInt(row.last_position) }
-          : { nextExpectedVersion: typeof append.expectedVersion === 'number' ? append.expectedVersion : -1, lastPosition: 0n };
-      });
+      return rows.map((row) => ({ nextExpectedVersion: row.last_version, lastPosition: BigInt(row.last_position) }));
     } catch (error) {
-      const pgError = error as { code?: string; message: string; detail?: string };
-      if (pgError.code === WRONG_EXPECTED_VERSION_SQLSTATE) {
-        const stream = pgError.message;
-        const actual = Number(pgError.detail);
-        const expected = nonEmpty.find((append) => append.stream === stream)?.expectedVersion ?? 'any';
-        throw new WrongExpectedVersion(stream, expected, actual === NO_STREAM ? 'no_stream' : actual);
-      }
-      throw error;
+      const pgError = error as { code?: string; detail?: string };
+      if (pgError.code !== WRONG_EXPECTED_VERSION_SQLSTATE) throw error;
+      const { stream, actual } = JSON.parse(pgError.detail ?? '{}') as { stream: string; actual: number };
+      const expected = appends.find((append) => append.stream === stream)?.expectedVersion ?? 'any';
+      throw new WrongExpectedVersion(stream, expected, actual === EXPECTED_NO_STREAM ? 'no_stream' : actual);
     }
   }
 
   async readStream(stream: string, fromVersion = 0): Promise<RecordedEvent[]> {
+    checkStream(stream);
+    checkFromVersion(fromVersion);
     const { rows } = await this.pool.query<EventRow>(
-      `SELECT * FROM ${this.schema}.events WHERE stream = $1 AND version >= $2 ORDER BY version`,
+      `SELECT ${COLUMNS} FROM ${this.schema}.events WHERE stream = $1 AND version >= $2 ORDER BY version`,
       [stream, fromVersion],
     );
     return rows.map(toRecorded);
   }
 
   async readAll(after: bigint, limit: number): Promise<RecordedEvent[]> {
+    checkPosition(after, 'after');
+    checkLimit(limit);
     const { rows } = await this.pool.query<EventRow>(
-      `SELECT * FROM ${this.schema}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+      `SELECT ${COLUMNS} FROM ${this.schema}.events WHERE position > $1 ORDER BY position LIMIT $2`,
       [after.toString(), limit],
     );
     return rows.map(toRecorded);
@@ -142,64 +174,23 @@ export class PostgresEventLog implements EventLog {
   }
 
   subscribe(options: SubscribeOptions, handler: (event: RecordedEvent) => Promise<void>): Subscription {
-    let position = options.after;
-    let stopped = false;
-    let wake: (() => void) | undefined;
-    let listener: Client | undefined;
-    const channel = `${this.schema}_events`;
-
-    const listen = async (): Promise<void> => {
-      const client = new Client({ connectionString: this.connectionString });
-      client.on('error', () => {
-        // A lost LISTEN connection only delays wake-ups: the poll goes on; reconnect lazily.
-        if (listener === client) listener = undefined;
-      });
-      client.on('notification', () => wake?.());
-      await client.connect();
-      await client.query(`LISTEN ${channel}`);
-      if (stopped) await client.end();
-      else listener = client;
-    };
-
-    const loop = async (): Promise<void> => {
-      while (!stopped) {
-        if (!listener) await listen().catch(() => undefined);
-        const page = await this.readAll(position, SUBSCRIPTION_PAGE_SIZE);
-        for (const event of page) {
-          if (stopped) return;
-          await handler(event);
-          position = event.position;
-        }
-        if (page.length < SUBSCRIPTION_PAGE_SIZE && !stopped) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, SUBSCRIPTION_POLL_MS);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = undefined;
-        }
-      }
-    };
-
-    const running = loop().catch((error: unknown) => {
-      stopped = true;
-      options.onError?.(error instanceof Error ? error : new Error(String(error)));
-    });
-
-    return {
-      stop: async () => {
-        stopped = true;
-        wake?.();
-        await running;
-        await listener?.end().catch(() => undefined);
-        listener = undefined;
+    checkPosition(options.after, 'after');
+    const subscription = startPollingSubscription(
+      {
+        readAll: (after, limit) => this.readAll(after, limit),
+        notifier: this.notifier,
+        finished: () => this.subscriptions.delete(subscription),
       },
-    };
+      options,
+      handler,
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
   }
 
+  /** Stops every subscription (each finishes its handler in flight), then ends the pool if it is ours. */
   async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     if (this.ownsPool) await this.pool.end();
   }
 }
