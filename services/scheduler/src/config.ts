@@ -5,8 +5,10 @@ export const configSchema = Type.Composite([
   commonConfigSchema,
   Type.Object({
     TSBIT_PORT: Type.Integer({ default: 8083, minimum: 0, maximum: 65535 }),
-    /** Builders heartbeat this often; a lease lasts 1.5 heartbeats, checked every quarter. */
+    /** Builders heartbeat this often; a lease lasts 1.5 heartbeats and is checked every quarter. */
     TSBIT_HEARTBEAT_MS: Type.Integer({ default: 5000, minimum: 100 }),
+    /** A job whose build dependencies are not installable yet waits this long (doubling each time) before it is queued again. */
+    TSBIT_DEPENDENCY_WAIT_BACKOFF_MS: Type.Integer({ default: 60_000, minimum: 0 }),
     /** In a cluster: size the builder pools' Deployments to the work (needs the RBAC in k8s/). */
     TSBIT_SCALE_BUILDER_POOLS: Type.Boolean({ default: false }),
     TSBIT_K8S_NAMESPACE: Type.String({ default: 'tsbit' }),

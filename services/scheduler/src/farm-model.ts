@@ -1,143 +1,334 @@
-import { pickNextJobs, type DomainEvent, type JobSubmitted, type PendingJob } from '@tsbit/domain';
+import {
+  builderDecider,
+  jobDecider,
+  type BuilderEvent,
+  type BuilderState,
+  type Capabilities,
+  type JobEvent,
+  type JobState,
+  type JobStatus,
+  type KnownJobState,
+  type PendingJob,
+} from '@tsbit/domain';
 import { buildRoutingKey } from '@tsbit/messaging';
+import { planDispatch, type SlotOffer } from './policy/dispatch-plan';
+import { dependencyWaitBackoffMs } from './policy/failures';
+import { dependencyStatus, runningViewOf, type RunningView } from './policy/job-views';
+import type { BuildingAttempt } from './policy/leases';
 
-/** What the scheduler knows of a job, folded from its events. */
+/** What the scheduler holds of an unfinished job. */
 export interface TrackedJob {
-  job: JobSubmitted['data'];
+  /** The job decider's state, folded from the job's stream up to `version`. */
+  state: KnownJobState;
+  version: number;
+  /** `<format>.<suite>.<arch>`; '' for a job no routing key can be made for (never dispatched). */
   routingKey: string;
-  status: 'Waiting' | 'Blocked' | 'Building' | 'Cancelling' | 'Done' | 'Failed' | 'Cancelled' | 'Deleted';
-  attempt: number;
-  queued: boolean;
-  builder: string | null;
-  /** Arrival order, for first come first served. */
-  sequence: number;
+  /** When JobSubmitted was recorded (ms), for the dispatch latency. */
+  submittedAt: number;
+  /** The scheduler judged the dependencies of the attempt to come: it may be dispatched. */
+  released: boolean;
+  /** Picked for a slot; its JobQueued is being appended. */
+  dispatching: boolean;
+  /** The builder whose slot a dispatched, not yet started attempt is counted against. */
+  reservedOn: string | undefined;
+  /** The attempt a cancel was last sent for. */
+  cancelSentFor: number;
+  /** When the current attempt was queued (JobQueued), for its BuildRequest. */
+  queuedAt: string | undefined;
 }
 
-export interface TrackedBuilder {
+/** A finished job is kept small: what dependants and heartbeat checks need. */
+interface FinishedJob {
+  version: number;
+  dependencyStatus: JobStatus | undefined;
+  view: RunningView;
+}
+
+interface TrackedBuilder {
   name: string;
-  arches: string[];
-  suites: string[];
-  formats: string[];
-  slots: number;
-  paused: boolean;
-  lost: boolean;
+  state: BuilderState;
+  version: number;
+  /** When it was last heard from (ms); the start-up time for builders known from the log. */
   lastSeen: number;
 }
 
+export type JobChange = { kind: 'changed'; jobId: number; from: JobState['status'] | undefined; to: JobState['status'] } | { kind: 'duplicate' } | { kind: 'gap' };
+
+export interface Dispatch {
+  job: TrackedJob;
+  builder: string;
+}
+
+const FINAL_STATUSES: ReadonlySet<JobState['status']> = new Set(['Done', 'Failed', 'Cancelled', 'Deleted']);
+export const isFinal = (status: JobState['status'] | undefined): boolean => status !== undefined && FINAL_STATUSES.has(status);
+const OUTSTANDING_STATUSES: ReadonlySet<JobState['status']> = new Set(['Building', 'Cancelling']);
+
+function routingKeyOf(job: KnownJobState['job']): string {
+  try {
+    return buildRoutingKey(job);
+  } catch {
+    return '';
+  }
+}
+
 /**
- * The scheduler's picture of the farm: jobs, the dispatch queue per routing key, what is out on
- * the build queues or building, builders and their capacity. Folded from the log at start and
- * kept current from the events, so a restarted scheduler picks up where the last one stopped.
- * Applying an event twice changes nothing.
+ * The scheduler's picture of the farm, folded from job and builder events: every unfinished job
+ * with its decider state, the jobs waiting for a slot per routing key, what is dispatched or
+ * building, the builders and their slots, and which jobs wait for which. Each stream's events
+ * are applied once, in order, by version; a gap is reported so that the caller reads the stream
+ * from the log. No I/O and no clock: time is passed in.
  */
 export class FarmModel {
-  readonly jobs = new Map<number, TrackedJob>();
-  readonly builders = new Map<string, TrackedBuilder>();
-  /** Jobs waiting for a slot, by routing key. */
-  readonly pending = new Map<string, Map<number, PendingJob>>();
-  /** Jobs handed to the build queues or building, by routing key. */
-  readonly outstanding = new Map<string, Set<number>>();
-  readonly dependants = new Map<number, Set<number>>();
-  /** Dispatches per project, so that projects take turns for freed slots. */
+  private readonly jobs = new Map<number, TrackedJob>();
+  private readonly finished = new Map<number, FinishedJob>();
+  private readonly builders = new Map<string, TrackedBuilder>();
+  /** Released jobs that wait for a slot, by routing key (held ones included). */
+  private readonly pending = new Map<string, Map<number, PendingJob>>();
+  private readonly held = new Set<number>();
+  /**
+   * Jobs kept from dispatch until a time (ms), after a dependency wait. Kept apart from the jobs:
+   * a hold is set before the retry it covers is recorded, and must outlive the moment the job
+   * shows Failed (and is compacted) before its JobRetried arrives.
+   */
+  private readonly holds = new Map<number, number>();
+  /** Dispatching, queued or building. */
+  private readonly outstanding = new Map<number, TrackedJob>();
+  private readonly dependants = new Map<number, Set<number>>();
+  /** Dispatches per project since start, for the round-robin between projects. */
   private readonly served = new Map<string, number>();
-  private sequence = 0;
+  /** While the log is folded at start, Failed jobs stay whole: most get a JobRetried next. */
+  private folding = false;
 
-  apply(event: DomainEvent): void {
-    switch (event.type) {
-      case 'JobSubmitted': {
-        if (this.jobs.has(event.data.jobId)) return;
-        const job = event.data;
-        this.jobs.set(job.jobId, { job, routingKey: buildRoutingKey(job), status: 'Waiting', attempt: 0, queued: false, builder: null, sequence: (this.sequence += 1) });
-        for (const dependency of job.dependsOn) {
-          const set = this.dependants.get(dependency) ?? new Set();
-          set.add(job.jobId);
-          this.dependants.set(dependency, set);
-        }
-        return;
+  constructor(private readonly options: { dependencyWaitBackoffMs: number }) {}
+
+  // --- jobs -------------------------------------------------------------------------------------
+
+  applyJobEvent(jobId: number, version: number, event: JobEvent, recordedAt: number): JobChange {
+    const finished = this.finished.get(jobId);
+    if (finished) {
+      if (version <= finished.version) return { kind: 'duplicate' };
+      if (version === finished.version + 1 && event.type === 'JobDeleted') {
+        const from = finished.view.status;
+        finished.version = version;
+        finished.view = { ...finished.view, status: 'Deleted' };
+        return { kind: 'changed', jobId, from, to: 'Deleted' };
       }
-      case 'JobBlocked':
-        return this.update(event.data.jobId, (job) => ({ ...job, status: 'Blocked' }));
-      case 'JobQueued':
-        return this.update(event.data.jobId, (job) => ({ ...job, status: 'Waiting', attempt: Math.max(job.attempt, event.data.attempt), queued: true }));
-      case 'BuildStarted':
-        return this.update(event.data.jobId, (job) => (event.data.attempt < job.attempt ? job : { ...job, status: 'Building', attempt: event.data.attempt, builder: event.data.builder }));
-      case 'BuildSucceeded':
-        return this.update(event.data.jobId, (job) => ({ ...job, status: 'Done' }));
-      case 'BuildFailed':
-        return this.update(event.data.jobId, (job) => (job.attempt > event.data.attempt ? job : { ...job, status: 'Failed' }));
-      case 'LeaseExpired':
-        return this.update(event.data.jobId, (job) => (job.attempt > event.data.attempt || job.status === 'Cancelled' ? job : { ...job, status: 'Waiting', queued: false, builder: null }));
-      case 'JobCancelRequested':
-        return this.update(event.data.jobId, (job) => (job.status === 'Building' ? { ...job, status: 'Cancelling' } : job));
-      case 'JobCancelled':
-        return this.update(event.data.jobId, (job) => ({ ...job, status: 'Cancelled' }));
-      case 'JobRetried':
-        return this.update(event.data.jobId, (job) => (job.attempt >= event.data.attempt ? job : { ...job, status: 'Waiting', queued: false, builder: null, attempt: event.data.attempt - 1 }));
-      case 'JobDeleted':
-        return this.update(event.data.jobId, (job) => ({ ...job, status: 'Deleted' }));
-      case 'BuilderRegistered': {
-        const existing = this.builders.get(event.data.name);
-        const { name, arches, suites, formats, slots } = event.data;
-        this.builders.set(name, { name, arches, suites, formats, slots, paused: existing?.paused ?? false, lost: false, lastSeen: existing?.lastSeen ?? Date.now() });
-        return;
-      }
-      case 'BuilderLost':
-        return this.updateBuilder(event.data.name, (builder) => ({ ...builder, lost: true }));
-      case 'BuilderPaused':
-        return this.updateBuilder(event.data.name, (builder) => ({ ...builder, paused: true }));
-      case 'BuilderResumed':
-        return this.updateBuilder(event.data.name, (builder) => ({ ...builder, paused: false }));
-      default:
-        return;
+      return { kind: 'gap' };
     }
-  }
-
-  /** Marks a job as handed to the build queue, before its JobQueued comes back from the log. */
-  reserve(jobId: number): void {
     const job = this.jobs.get(jobId);
-    if (!job) return;
-    this.pending.get(job.routingKey)?.delete(jobId);
-    this.setOf(this.outstanding, job.routingKey).add(jobId);
-    this.served.set(job.job.project, (this.served.get(job.job.project) ?? 0) + 1);
+    if (!job) {
+      if (event.type !== 'JobSubmitted' || version !== 0) return { kind: 'gap' };
+      this.track(jobDecider.evolve(jobDecider.initialState(), event) as KnownJobState, 0, recordedAt);
+      return { kind: 'changed', jobId, from: undefined, to: 'Waiting' };
+    }
+    if (version <= job.version) return { kind: 'duplicate' };
+    if (version !== job.version + 1) return { kind: 'gap' };
+    const blockedAt = event.type === 'JobBlocked' ? Date.parse(event.data.blockedAt) : undefined;
+    if (event.type === 'JobQueued') job.queuedAt = event.data.queuedAt;
+    return this.update(job, jobDecider.evolve(job.state, event) as KnownJobState, version, blockedAt);
   }
 
-  /** Puts a job back among the ones waiting for a slot (after a failed dispatch). */
+  /**
+   * Takes a job's state as the log has it (after a command, or read again after a gap). Events
+   * between the known version and this one are skipped; when they come they are duplicates.
+   * `blockedAt` is when a JobBlocked among them was recorded (for a dependency wait's back-off).
+   */
+  setJobState(state: KnownJobState, version: number, times: { blockedAt?: string; queuedAt?: string } = {}): JobChange {
+    const { blockedAt, queuedAt } = times;
+    const jobId = state.job.jobId;
+    const finished = this.finished.get(jobId);
+    if (finished && version <= finished.version) return { kind: 'duplicate' };
+    const job = this.jobs.get(jobId);
+    if (job && version <= job.version) return { kind: 'duplicate' };
+    const blocked = blockedAt === undefined ? undefined : Date.parse(blockedAt);
+    if (!job) {
+      const from = finished?.view.status;
+      this.finished.delete(jobId);
+      const tracked = this.track(state, version, Date.parse(state.job.submittedAt), blocked);
+      if (tracked && queuedAt !== undefined) tracked.queuedAt = queuedAt;
+      return { kind: 'changed', jobId, from, to: state.status };
+    }
+    if (queuedAt !== undefined) job.queuedAt = queuedAt;
+    return this.update(job, state, version, blocked);
+  }
+
+  job(jobId: number): TrackedJob | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  /** The version of the job's stream the model is at; -1 when it knows nothing of it. */
+  versionOf(jobId: number): number {
+    return this.jobs.get(jobId)?.version ?? this.finished.get(jobId)?.version ?? -1;
+  }
+
+  /** A dependency's status as of what was folded (start-up); the live path reads the log instead. */
+  dependencyStatusOf(jobId: number): JobStatus | undefined {
+    const job = this.jobs.get(jobId);
+    if (job) return dependencyStatus(job.state);
+    return this.finished.get(jobId)?.dependencyStatus;
+  }
+
+  runningView(jobId: number): RunningView | undefined {
+    const job = this.jobs.get(jobId);
+    if (job) return runningViewOf(job.state);
+    return this.finished.get(jobId)?.view;
+  }
+
+  dependantsOf(jobId: number): number[] {
+    return [...(this.dependants.get(jobId) ?? [])];
+  }
+
+  /** The job may be dispatched: its dependencies are done. */
   release(jobId: number): void {
     const job = this.jobs.get(jobId);
-    if (job) this.place(job, true);
+    if (!job || job.released) return;
+    job.released = true;
+    this.place(job);
   }
 
-  /** Builders that may take work for a routing key now. */
-  liveBuildersFor(routingKey: string): TrackedBuilder[] {
-    const [format, suite, arch] = routingKey.split('.');
-    return [...this.builders.values()].filter(
-      (builder) => !builder.lost && !builder.paused && builder.formats.includes(format as string) && builder.suites.includes(suite as string) && builder.arches.includes(arch as string),
-    );
+  /** Keeps a job from dispatch until `until` (ms). */
+  hold(jobId: number, until: number): void {
+    this.holds.set(jobId, Math.max(this.holds.get(jobId) ?? 0, until));
+    const job = this.jobs.get(jobId);
+    if (job) this.place(job);
   }
 
-  /** The jobs to hand out now, fairly, within the free capacity of each routing key. */
-  nextDispatches(): TrackedJob[] {
-    const picked: TrackedJob[] = [];
-    for (const [routingKey, waiting] of this.pending) {
-      if (waiting.size === 0) continue;
-      const capacity = this.liveBuildersFor(routingKey).reduce((sum, builder) => sum + builder.slots, 0);
-      const busy = this.outstanding.get(routingKey) ?? new Set();
-      const free = capacity - busy.size;
-      if (free <= 0) continue;
-      const running = new Map<string, number>();
-      for (const jobId of busy) {
-        const project = this.jobs.get(jobId)?.job.project ?? '';
-        running.set(project, (running.get(project) ?? 0) + 1);
-      }
-      for (const next of pickNextJobs([...waiting.values()], free, running, this.served)) {
-        const job = this.jobs.get(next.jobId);
-        if (job) picked.push(job);
-      }
+  unhold(jobId: number): void {
+    if (!this.holds.delete(jobId)) return;
+    const job = this.jobs.get(jobId);
+    if (job) this.place(job);
+  }
+
+  /** A dispatch that failed before its JobQueued was appended: the job waits for a slot again. */
+  undispatch(jobId: number): void {
+    const job = this.jobs.get(jobId);
+    if (!job || !job.dispatching) return;
+    job.dispatching = false;
+    job.reservedOn = undefined;
+    this.place(job);
+  }
+
+  /** Waiting or Blocked jobs whose dependencies nobody has judged yet (after the fold, a retry, a lease expiry). */
+  unjudged(): TrackedJob[] {
+    return [...this.jobs.values()].filter((job) => this.needsJudgement(job));
+  }
+
+  needsJudgement(job: TrackedJob): boolean {
+    const { state } = job;
+    return (state.status === 'Waiting' || state.status === 'Blocked') && !state.queued && !job.released && !job.dispatching;
+  }
+
+  /** Dispatched attempts no builder has started yet. */
+  queuedJobs(): TrackedJob[] {
+    return [...this.outstanding.values()].filter((job) => job.state.status === 'Waiting' && job.state.queued);
+  }
+
+  cancellingJobs(): TrackedJob[] {
+    return [...this.outstanding.values()].filter((job) => job.state.status === 'Cancelling');
+  }
+
+  building(): BuildingAttempt[] {
+    const builds: BuildingAttempt[] = [];
+    for (const job of this.outstanding.values()) {
+      const { state } = job;
+      if (state.status === 'Building' || state.status === 'Cancelling') builds.push({ jobId: state.job.jobId, attempt: state.attempt, builder: state.builder });
     }
-    return picked;
+    return builds;
   }
 
-  /** Jobs waiting for a slot and jobs out on builders, per architecture: what builder pools are sized by. */
+  /** The start-up fold begins: Failed jobs are kept whole until it ends. */
+  beginFold(): void {
+    this.folding = true;
+  }
+
+  /** The end of the start-up fold: builders are given until now + a lease to speak, Failed jobs are compacted. */
+  endFold(now: number): void {
+    this.folding = false;
+    for (const job of [...this.jobs.values()]) if (isFinal(job.state.status)) this.compact(job);
+    for (const builder of this.builders.values()) builder.lastSeen = now;
+  }
+
+  // --- dispatch ---------------------------------------------------------------------------------
+
+  /**
+   * Picks the jobs to dispatch now, fairly, within the free slots of live, unpaused builders, and
+   * marks them dispatching (counted against their builder's slot) before any I/O, so that the
+   * next pass does not pick them again.
+   */
+  planDispatch(now: number): Dispatch[] {
+    if (this.pending.size === 0) return [];
+    const live = [...this.builders.values()].filter((builder) => builder.state.status === 'Online');
+    if (live.length === 0) return [];
+    const capabilities = new Map<string, Capabilities>();
+    for (const builder of live) if (builder.state.status === 'Online') capabilities.set(builder.name, builder.state.capabilities);
+
+    const load = new Map<string, number>();
+    const running = new Map<string, number>();
+    const floating: TrackedJob[] = [];
+    for (const job of this.outstanding.values()) {
+      const { state } = job;
+      running.set(state.job.project, (running.get(state.job.project) ?? 0) + 1);
+      if (state.status === 'Building' || state.status === 'Cancelling') load.set(state.builder, (load.get(state.builder) ?? 0) + 1);
+      else if (job.reservedOn && serves(capabilities.get(job.reservedOn), job.routingKey)) load.set(job.reservedOn, (load.get(job.reservedOn) ?? 0) + 1);
+      else floating.push(job);
+    }
+    // Requests out without a builder to count them against (theirs was lost or paused, or the
+    // scheduler restarted) take a slot of a builder that can take them, as one of those will.
+    for (const job of floating) {
+      const builder = live.find((candidate) => serves(capabilities.get(candidate.name), job.routingKey) && (load.get(candidate.name) ?? 0) < slotsOf(capabilities.get(candidate.name)));
+      job.reservedOn = builder?.name;
+      if (builder) load.set(builder.name, (load.get(builder.name) ?? 0) + 1);
+    }
+
+    // Only now, with free slots known to exist, is the (possibly long) pending list looked at.
+    const offers: SlotOffer[] = [];
+    for (const builder of live) {
+      const caps = capabilities.get(builder.name);
+      const free = slotsOf(caps) - (load.get(builder.name) ?? 0);
+      if (free <= 0) continue;
+      const keys = [...this.pending.keys()].filter((key) => serves(caps, key));
+      if (keys.length > 0) offers.push({ builder: builder.name, free, keys });
+    }
+    if (offers.length === 0) return [];
+    const pendingByKey = new Map<string, PendingJob[]>();
+    for (const key of new Set(offers.flatMap((offer) => offer.keys))) {
+      const ready = [...(this.pending.get(key)?.values() ?? [])].filter((pending) => !this.isHeld(pending.jobId, now));
+      if (ready.length > 0) pendingByKey.set(key, ready);
+    }
+
+    const dispatches: Dispatch[] = [];
+    for (const assignment of planDispatch(offers, pendingByKey, running, this.served)) {
+      const job = this.jobs.get(assignment.jobId);
+      if (!job) continue;
+      job.dispatching = true;
+      job.reservedOn = assignment.builder;
+      this.served.set(job.state.job.project, (this.served.get(job.state.job.project) ?? 0) + 1);
+      this.place(job);
+      dispatches.push({ job, builder: assignment.builder });
+    }
+    return dispatches;
+  }
+
+  /** Whether a live, unpaused builder serves the routing key. */
+  hasLiveBuilderFor(routingKey: string): boolean {
+    return [...this.builders.values()].some((builder) => builder.state.status === 'Online' && serves(builder.state.capabilities, routingKey));
+  }
+
+  /** The earliest end of a hold still to come, to wake dispatch then. */
+  nextHoldEnd(now: number): number | undefined {
+    let earliest: number | undefined;
+    for (const jobId of this.held) {
+      const until = this.holds.get(jobId);
+      if (until !== undefined && until > now && (earliest === undefined || until < earliest)) earliest = until;
+    }
+    return earliest;
+  }
+
+  pendingCount(): Map<string, number> {
+    return new Map([...this.pending].map(([key, jobs]) => [key, jobs.size]));
+  }
+
+  /** Per architecture: jobs waiting for a slot, and jobs dispatched or building (builder pool sizing). */
   workByArch(): Map<string, { waiting: number; building: number }> {
     const work = new Map<string, { waiting: number; building: number }>();
     const add = (routingKey: string, field: 'waiting' | 'building', count: number): void => {
@@ -147,51 +338,149 @@ export class FarmModel {
       work.set(arch, entry);
     };
     for (const [key, jobs] of this.pending) add(key, 'waiting', jobs.size);
-    for (const [key, jobs] of this.outstanding) add(key, 'building', jobs.size);
+    for (const job of this.outstanding.values()) add(job.routingKey, 'building', 1);
     return work;
   }
 
-  private update(jobId: number, change: (job: TrackedJob) => TrackedJob): void {
-    const job = this.jobs.get(jobId);
-    if (!job) return;
-    const next = change(job);
-    this.jobs.set(jobId, next);
-    this.place(next, false);
+  // --- builders ---------------------------------------------------------------------------------
+
+  applyBuilderEvent(name: string, version: number, event: BuilderEvent, now: number): 'changed' | 'duplicate' | 'gap' {
+    const builder = this.builders.get(name);
+    const known = builder?.version ?? -1;
+    if (version <= known) return 'duplicate';
+    if (version !== known + 1) return 'gap';
+    const state = builderDecider.evolve(builder?.state ?? builderDecider.initialState(), event);
+    this.builders.set(name, { name, state, version, lastSeen: builder?.lastSeen ?? now });
+    return 'changed';
   }
 
-  /**
-   * Keeps the dispatch queue and the outstanding set true to a job's state. A job that waits and
-   * is not queued belongs to the dispatch queue only once the scheduler has decided it may build
-   * (`ready`), which `release` says for new and unblocked jobs.
-   */
-  private place(job: TrackedJob, ready: boolean): void {
-    const id = job.job.jobId;
-    const waiting = this.pending.get(job.routingKey);
-    const out = this.outstanding.get(job.routingKey);
-    const isOut = (job.status === 'Waiting' && job.queued) || job.status === 'Building' || job.status === 'Cancelling';
-    if (isOut) {
-      waiting?.delete(id);
-      this.setOf(this.outstanding, job.routingKey).add(id);
+  setBuilderState(name: string, state: BuilderState, version: number, now: number): void {
+    const builder = this.builders.get(name);
+    if (builder && version <= builder.version) return;
+    this.builders.set(name, { name, state, version, lastSeen: builder?.lastSeen ?? now });
+  }
+
+  builder(name: string): { state: BuilderState; version: number; lastSeen: number } | undefined {
+    const builder = this.builders.get(name);
+    return builder && { state: builder.state, version: builder.version, lastSeen: builder.lastSeen };
+  }
+
+  /** A report came from the builder. */
+  heardFrom(name: string, now: number): void {
+    const builder = this.builders.get(name);
+    if (builder) builder.lastSeen = Math.max(builder.lastSeen, now);
+  }
+
+  /** Builders not known to be lost that nobody has heard from since `since`. */
+  silentBuilders(since: number): string[] {
+    return [...this.builders.values()]
+      .filter((builder) => (builder.state.status === 'Online' || builder.state.status === 'Paused') && builder.lastSeen <= since)
+      .map((builder) => builder.name);
+  }
+
+  // --- inside -----------------------------------------------------------------------------------
+
+  private track(state: KnownJobState, version: number, submittedAt: number, blockedAt?: number): TrackedJob | undefined {
+    const jobId = state.job.jobId;
+    const job: TrackedJob = {
+      state,
+      version,
+      routingKey: routingKeyOf(state.job),
+      submittedAt,
+      released: false,
+      dispatching: false,
+      reservedOn: undefined,
+      cancelSentFor: 0,
+      queuedAt: undefined,
+    };
+    this.jobs.set(jobId, job);
+    for (const dependency of state.job.dependsOn) {
+      const set = this.dependants.get(dependency) ?? new Set<number>();
+      set.add(jobId);
+      this.dependants.set(dependency, set);
+    }
+    this.update(job, state, version, blockedAt);
+    return this.jobs.get(jobId);
+  }
+
+  private update(job: TrackedJob, state: KnownJobState, version: number, blockedAt: number | undefined): JobChange {
+    const from = job.state.status;
+    const jobId = state.job.jobId;
+    job.state = state;
+    job.version = version;
+    // Whatever dispatch was under way has been recorded (JobQueued) or overtaken.
+    if (state.queued || (state.status !== 'Waiting' && state.status !== 'Blocked')) job.dispatching = false;
+    if (!job.dispatching && !(state.status === 'Waiting' && state.queued)) job.reservedOn = undefined;
+    if (state.status === 'Blocked' && state.reason?.code === 'dependency_wait') {
+      // Its dependencies were judged when it was first queued; it waits out the back-off only.
+      job.released = true;
+      const backoff = dependencyWaitBackoffMs(this.options.dependencyWaitBackoffMs, state.infrastructureRetries);
+      if (blockedAt !== undefined && !Number.isNaN(blockedAt)) this.holds.set(jobId, Math.max(this.holds.get(jobId) ?? 0, blockedAt + backoff));
+    } else if (state.queued || state.status !== 'Waiting') {
+      // The next attempt that waits has its dependencies judged again.
+      job.released = false;
+      // Dispatched: the hold has done its work. (`queued` stays true through Building and after.)
+      if (state.status === 'Waiting' && state.queued) this.holds.delete(jobId);
+    }
+    if (isFinal(state.status)) {
+      for (const dependency of state.job.dependsOn) this.dependants.get(dependency)?.delete(jobId);
+      if (!this.folding || state.status !== 'Failed') this.compact(job);
+      else this.place(job);
+    } else {
+      this.place(job);
+    }
+    return { kind: 'changed', jobId, from, to: state.status };
+  }
+
+  private compact(job: TrackedJob): void {
+    const jobId = job.state.job.jobId;
+    this.unplace(jobId, job.routingKey);
+    this.jobs.delete(jobId);
+    // A Failed job may be retried at once (its JobRetried is on its way): its hold stays.
+    if (job.state.status !== 'Failed') this.holds.delete(jobId);
+    const view = runningViewOf(job.state);
+    if (view) this.finished.set(jobId, { version: job.version, dependencyStatus: dependencyStatus(job.state), view });
+    const dependants = this.dependants.get(jobId);
+    if (dependants && dependants.size === 0) this.dependants.delete(jobId);
+  }
+
+  private isHeld(jobId: number, now: number): boolean {
+    const until = this.holds.get(jobId);
+    return until !== undefined && until > now;
+  }
+
+  private unplace(jobId: number, routingKey: string): void {
+    const waiting = this.pending.get(routingKey);
+    if (waiting?.delete(jobId) && waiting.size === 0) this.pending.delete(routingKey);
+    this.outstanding.delete(jobId);
+    this.held.delete(jobId);
+  }
+
+  /** Puts a job in the one index its state and the scheduler's decisions say. */
+  private place(job: TrackedJob): void {
+    const { state } = job;
+    const jobId = state.job.jobId;
+    this.unplace(jobId, job.routingKey);
+    if (job.dispatching || (state.status === 'Waiting' && state.queued) || OUTSTANDING_STATUSES.has(state.status)) {
+      this.outstanding.set(jobId, job);
       return;
     }
-    out?.delete(id);
-    if (job.status === 'Waiting' && !job.queued && (ready || waiting?.has(id) || job.attempt > 0)) {
-      const queue = this.pending.get(job.routingKey) ?? new Map<number, PendingJob>();
-      queue.set(id, { jobId: id, priority: job.job.priority, project: job.job.project, sequence: job.sequence });
-      this.pending.set(job.routingKey, queue);
-    } else {
-      waiting?.delete(id);
+    if ((state.status === 'Waiting' || state.status === 'Blocked') && !state.queued && job.released && job.routingKey !== '') {
+      const waiting = this.pending.get(job.routingKey) ?? new Map<number, PendingJob>();
+      // Job ids are handed out in submission order: first come, first served, also for retries.
+      waiting.set(jobId, { jobId, priority: state.job.priority, project: state.job.project, sequence: jobId });
+      this.pending.set(job.routingKey, waiting);
+      if (this.holds.has(jobId)) this.held.add(jobId);
     }
   }
+}
 
-  private updateBuilder(name: string, change: (builder: TrackedBuilder) => TrackedBuilder): void {
-    const builder = this.builders.get(name);
-    if (builder) this.builders.set(name, change(builder));
-  }
+function serves(capabilities: Capabilities | undefined, routingKey: string): boolean {
+  if (!capabilities) return false;
+  const [format, suite, arch] = routingKey.split('.');
+  return capabilities.formats.includes(format ?? '') && capabilities.suites.includes(suite ?? '') && capabilities.arches.includes(arch ?? '');
+}
 
-  private setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
-    const set = map.get(key) ?? new Set<V>();
-    map.set(key, set);
-    return set;
-  }
+function slotsOf(capabilities: Capabilities | undefined): number {
+  return capabilities?.slots ?? 0;
 }

@@ -15,7 +15,15 @@ runService('scheduler', logger, async () => {
   const scaler = config.TSBIT_SCALE_BUILDER_POOLS
     ? await createKubernetesScaler({ namespace: config.TSBIT_K8S_NAMESPACE, slotsPerReplica: config.TSBIT_POOL_SLOTS_PER_BUILDER, logger })
     : undefined;
-  const scheduler = createScheduler({ log, broker, logger, heartbeatMs: config.TSBIT_HEARTBEAT_MS, ...(scaler ? { scaler } : {}) });
+  const scheduler = createScheduler({
+    log,
+    broker,
+    logger,
+    heartbeatMs: config.TSBIT_HEARTBEAT_MS,
+    prefix: config.TSBIT_AMQP_PREFIX,
+    dependencyWaitBackoffMs: config.TSBIT_DEPENDENCY_WAIT_BACKOFF_MS,
+    ...(scaler ? { scaler } : {}),
+  });
   await scheduler.start();
   await scheduler.app.listen({ port: config.TSBIT_PORT, host: '0.0.0.0' });
   return {

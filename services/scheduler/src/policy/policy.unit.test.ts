@@ -1,0 +1,142 @@
+import type { PendingJob } from '@tsbit/domain';
+import { buildPriority, buildRequestId } from './build-request';
+import { planDispatch } from './dispatch-plan';
+import { classifyFailure, dependencyWaitBackoffMs, MAX_DEPENDENCY_WAIT_BACKOFF_MS } from './failures';
+import { dependencyStatus, shouldStopRunning, type RunningView } from './job-views';
+import { LeaseBook, leaseTiming } from './leases';
+
+const job = (jobId: number, project = 'alice', priority = 0): PendingJob => ({ jobId, priority, project, sequence: jobId });
+
+describe('dispatch planning', () => {
+  it('gives no builder more jobs than its free slots, spreading over builders that serve the same keys', () => {
+    const pending = new Map([['deb.bookworm.amd64', [job(1), job(2), job(3)]]]);
+    const plan = planDispatch(
+      [
+        { builder: 'b1', free: 1, keys: ['deb.bookworm.amd64'] },
+        { builder: 'b2', free: 1, keys: ['deb.bookworm.amd64'] },
+      ],
+      pending,
+      new Map(),
+      new Map(),
+    );
+    expect(plan).toEqual([
+      { jobId: 1, routingKey: 'deb.bookworm.amd64', builder: 'b1' },
+      { jobId: 2, routingKey: 'deb.bookworm.amd64', builder: 'b2' },
+    ]);
+  });
+
+  it('lets the builder that serves fewer keys choose first, so the other takes what only it can', () => {
+    const pending = new Map([
+      ['deb.bookworm.amd64', [job(1, 'a', 5)]],
+      ['deb.bookworm.i386', [job(2)]],
+    ]);
+    const plan = planDispatch(
+      [
+        { builder: 'wide', free: 1, keys: ['deb.bookworm.amd64', 'deb.bookworm.i386'] },
+        { builder: 'narrow', free: 1, keys: ['deb.bookworm.amd64'] },
+      ],
+      pending,
+      new Map(),
+      new Map(),
+    );
+    expect(plan).toEqual([
+      { jobId: 1, routingKey: 'deb.bookworm.amd64', builder: 'narrow' },
+      { jobId: 2, routingKey: 'deb.bookworm.i386', builder: 'wide' },
+    ]);
+  });
+
+  it("puts an urgent job of another project ahead of a mass rebuild's 5,000 jobs", () => {
+    const mass = Array.from({ length: 5000 }, (_, n) => job(n + 1, 'mass'));
+    const plan = planDispatch([{ builder: 'b1', free: 1, keys: ['k'] }], new Map([['k', [...mass, job(9999, 'alice', 0)]]]), new Map([['mass', 1]]), new Map([['mass', 40]]));
+    expect(plan.map((assignment) => assignment.jobId)).toEqual([9999]);
+  });
+
+  it('plans nothing without free slots or without pending jobs for the keys served', () => {
+    expect(planDispatch([{ builder: 'b1', free: 0, keys: ['k'] }], new Map([['k', [job(1)]]]), new Map(), new Map())).toEqual([]);
+    expect(planDispatch([{ builder: 'b1', free: 2, keys: ['other'] }], new Map([['k', [job(1)]]]), new Map(), new Map())).toEqual([]);
+  });
+});
+
+describe('leases', () => {
+  it('last one and a half heartbeats and are checked every quarter, so a dead build is noticed within two', () => {
+    const { leaseMs, checkEveryMs } = leaseTiming(4000);
+    expect(leaseMs).toBe(6000);
+    expect(checkEveryMs).toBe(1000);
+    expect(leaseMs + checkEveryMs).toBeLessThan(2 * 4000);
+  });
+
+  it('refuses a heartbeat interval that is not positive', () => expect(() => leaseTiming(0)).toThrow(/heartbeatMs/));
+
+  it('are renewed only by the builder of the attempt, and expire without renewal', () => {
+    const book = new LeaseBook(1000);
+    book.grant({ jobId: 1, attempt: 2, builder: 'b1' }, 0);
+    expect(book.renew('b2', 1, 2, 500)).toBe(false);
+    expect(book.renew('b1', 1, 1, 500)).toBe(false);
+    expect(book.renew('b1', 1, 2, 500)).toBe(true);
+    expect(book.expired(1499)).toEqual([]);
+    expect(book.expired(1500)).toEqual([{ jobId: 1, attempt: 2, builder: 'b1', expiresAt: 1500 }]);
+  });
+
+  it('give what builds a fresh lease and drop the ones on what no longer builds', () => {
+    const book = new LeaseBook(1000);
+    book.grant({ jobId: 1, attempt: 1, builder: 'b1' }, 0);
+    book.grant({ jobId: 2, attempt: 1, builder: 'b1' }, 0);
+    book.reconcile([{ jobId: 2, attempt: 1, builder: 'b1' }, { jobId: 3, attempt: 4, builder: 'b2' }], 700);
+    expect(book.get(1)).toBeUndefined();
+    expect(book.get(2)?.expiresAt).toBe(1000);
+    expect(book.get(3)?.expiresAt).toBe(1700);
+  });
+});
+
+describe('failures reported by builders', () => {
+  it('records a dependency wait as an infrastructure failure to retry after a back-off', () => {
+    expect(classifyFailure({ failureClass: 'package', code: 'dependency_wait', message: 'libfoo-dev (>= 2) not installable' })).toEqual({
+      failureClass: 'infrastructure',
+      reason: { code: 'dependency_wait', message: 'dependency_wait: libfoo-dev (>= 2) not installable', jobIds: [] },
+      dependencyWait: true,
+    });
+  });
+
+  it('keeps the class of other failures', () => {
+    expect(classifyFailure({ failureClass: 'package', code: 'build_failed', message: 'make: *** [all] Error 2' })).toMatchObject({ failureClass: 'package', reason: { code: 'package_failure' }, dependencyWait: false });
+    expect(classifyFailure({ failureClass: 'infrastructure', code: 'disk_full', message: '' })).toMatchObject({ failureClass: 'infrastructure', reason: { code: 'infrastructure_failure', message: 'disk_full' } });
+  });
+
+  it('doubles the dependency-wait back-off with each wait, up to a cap', () => {
+    expect([1, 2, 3].map((retries) => dependencyWaitBackoffMs(60_000, retries))).toEqual([60_000, 120_000, 240_000]);
+    expect(dependencyWaitBackoffMs(60_000, 40)).toBe(MAX_DEPENDENCY_WAIT_BACKOFF_MS);
+  });
+});
+
+describe('BuildRequests', () => {
+  it('map job priorities -10..10 onto AMQP priorities 0..10', () => {
+    expect([-10, -5, 0, 5, 10].map(buildPriority)).toEqual([0, 0, 5, 10, 10]);
+  });
+  it('carry one message id per attempt', () => expect(buildRequestId(12, 3)).toBe('job-12:3'));
+});
+
+describe('dependencies as the scheduler judges them', () => {
+  const submitted = { jobId: 1 } as never;
+  const known = { job: submitted, attempt: 1, queued: false, infrastructureRetries: 0, reason: null };
+  it('count a job deleted before it finished as missing, and a deleted finished one as it finished', () => {
+    expect(dependencyStatus({ ...known, status: 'Deleted', previous: 'Waiting' })).toBeUndefined();
+    expect(dependencyStatus({ ...known, status: 'Deleted', previous: 'Done' })).toBe('Done');
+    expect(dependencyStatus({ status: 'Initial' })).toBeUndefined();
+    expect(dependencyStatus({ ...known, status: 'Blocked' })).toBe('Blocked');
+  });
+});
+
+describe('what a heartbeat says a builder runs', () => {
+  const view = (change: Partial<RunningView>): RunningView => ({ status: 'Building', attempt: 2, queued: true, builder: 'b1', reasonCode: undefined, ...change });
+  it('is left alone when it is the current attempt on that builder, or has just finished', () => {
+    expect(shouldStopRunning(view({}), 'b1', 2)).toBe(false);
+    expect(shouldStopRunning(view({ status: 'Done' }), 'b1', 2)).toBe(false);
+    expect(shouldStopRunning(undefined, 'b1', 2)).toBe(false);
+  });
+  it('is stopped when the attempt is void, belongs to another builder, or the job is being cancelled', () => {
+    expect(shouldStopRunning(view({ attempt: 3, status: 'Waiting' }), 'b1', 2)).toBe(true);
+    expect(shouldStopRunning(view({ status: 'Waiting', queued: false, reasonCode: 'lease_expired' }), 'b1', 2)).toBe(true);
+    expect(shouldStopRunning(view({ builder: 'b2' }), 'b1', 2)).toBe(true);
+    expect(shouldStopRunning(view({ status: 'Cancelling' }), 'b1', 2)).toBe(true);
+  });
+});

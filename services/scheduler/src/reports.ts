@@ -1,0 +1,127 @@
+import { canonicalMessage } from '@tsbit/contracts';
+import type { Artifact, ArtifactKind, Capabilities, FailureClass } from '@tsbit/domain';
+
+/** Builder names end up in a stream id, a queue name and a routing key. */
+const BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$/;
+/** A part of a routing key `<format>.<suite>.<arch>` (as @tsbit/messaging's buildRoutingKey requires). */
+const ROUTING_KEY_PART = /^[a-z0-9][a-z0-9+_-]*$/i;
+const SHA256 = /^[0-9a-f]{64}$/;
+const MAX_SLOTS = 1000;
+const ARTIFACT_KINDS: readonly ArtifactKind[] = ['deb', 'udeb', 'ddeb', 'rpm', 'dsc', 'changes', 'buildinfo', 'log', 'other'];
+const FAILURE_CLASSES: readonly FailureClass[] = ['package', 'infrastructure'];
+
+export interface AttemptRef {
+  jobId: number;
+  attempt: number;
+}
+
+/** A BuilderReport, checked: exactly one kind of report, every field within its rule. */
+export type BuilderReport = { builder: string } & (
+  | { kind: 'hello'; capabilities: Capabilities }
+  | { kind: 'heartbeat'; running: AttemptRef[] }
+  | ({ kind: 'started' } & AttemptRef)
+  | ({ kind: 'succeeded'; artifacts: Artifact[] } & AttemptRef)
+  | ({ kind: 'failed'; failureClass: FailureClass; code: string; message: string; artifacts: Artifact[] } & AttemptRef)
+  | ({ kind: 'cancelled' } & AttemptRef)
+);
+
+/** A report that can never be handled: dead-lettered with this message. */
+export class MalformedReport extends Error {
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
+    super(`BuilderReport.${field}: ${rule}`);
+    this.name = 'MalformedReport';
+  }
+}
+
+const REPORT_KINDS = ['hello', 'heartbeat', 'started', 'succeeded', 'failed', 'cancelled'] as const;
+
+type Json = Record<string, unknown>;
+
+function positive(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new MalformedReport(field, 'must be a positive integer');
+  return value;
+}
+
+function attemptRef(body: Json, field: string): AttemptRef {
+  return { jobId: positive(body['jobId'], `${field}.jobId`), attempt: positive(body['attempt'], `${field}.attempt`) };
+}
+
+function names(value: unknown, field: string): string[] {
+  const list = value as string[];
+  if (list.length === 0) throw new MalformedReport(field, 'must list at least one');
+  list.forEach((name, index) => {
+    if (!ROUTING_KEY_PART.test(name)) throw new MalformedReport(`${field}[${index}]`, `"${name}" must be letters, digits, "+", "_" and "-", starting with a letter or digit`);
+  });
+  return [...list];
+}
+
+function artifacts(value: unknown, field: string): Artifact[] {
+  return (value as Json[]).map((artifact, index) => {
+    const at = `${field}[${index}]`;
+    const name = artifact['name'] as string;
+    if (name === '' || name.includes('/')) throw new MalformedReport(`${at}.name`, 'must be a file name');
+    const sha256 = artifact['sha256'] as string;
+    if (!SHA256.test(sha256)) throw new MalformedReport(`${at}.sha256`, 'must be 64 lower-case hex digits');
+    const kind = artifact['kind'] as ArtifactKind;
+    if (!ARTIFACT_KINDS.includes(kind)) throw new MalformedReport(`${at}.kind`, `must be one of ${ARTIFACT_KINDS.join(', ')}`);
+    return { name, sha256, size: String(artifact['size']), kind };
+  });
+}
+
+/**
+ * Reads a BuilderReport from its JSON body. The contract (tsbit.messages.v1.BuilderReport)
+ * checks the types; this checks what the contract cannot say. Throws MalformedReport.
+ */
+export function parseReport(body: unknown): BuilderReport {
+  let report: Json;
+  try {
+    report = canonicalMessage('BuilderReport', body, 'read');
+  } catch (error) {
+    throw new MalformedReport('(body)', (error as Error).message);
+  }
+  const builder = report['builder'] as string;
+  if (!BUILDER_NAME.test(builder)) {
+    throw new MalformedReport('builder', 'must be 1 to 200 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
+  }
+  const kinds = REPORT_KINDS.filter((kind) => report[kind] !== undefined);
+  const kind = kinds[0];
+  if (kind === undefined || kinds.length > 1) throw new MalformedReport('report', `must be exactly one of ${REPORT_KINDS.join(', ')}`);
+  const content = report[kind] as Json;
+  switch (kind) {
+    case 'hello': {
+      const slots = content['slots'];
+      if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) {
+        throw new MalformedReport('hello.slots', `must be an integer from 1 to ${MAX_SLOTS}`);
+      }
+      return {
+        builder,
+        kind,
+        capabilities: {
+          arches: names(content['arches'], 'hello.arches'),
+          suites: names(content['suites'], 'hello.suites'),
+          formats: names(content['formats'], 'hello.formats'),
+          slots,
+        },
+      };
+    }
+    case 'heartbeat':
+      return { builder, kind, running: (content['running'] as Json[]).map((running, index) => attemptRef(running, `heartbeat.running[${index}]`)) };
+    case 'started':
+    case 'cancelled':
+      return { builder, kind, ...attemptRef(content, kind) };
+    case 'succeeded':
+      return { builder, kind, ...attemptRef(content, kind), artifacts: artifacts(content['artifacts'], 'succeeded.artifacts') };
+    case 'failed': {
+      const failureClass = content['failureClass'] as FailureClass;
+      if (!FAILURE_CLASSES.includes(failureClass)) throw new MalformedReport('failed.failureClass', `must be one of ${FAILURE_CLASSES.join(', ')}`);
+      const code = content['code'] as string;
+      if (code === '') throw new MalformedReport('failed.code', 'is required');
+      return { builder, kind, ...attemptRef(content, kind), failureClass, code, message: content['message'] as string, artifacts: artifacts(content['artifacts'], 'failed.artifacts') };
+    }
+    default:
+      throw new MalformedReport('report', `must be exactly one of ${REPORT_KINDS.join(', ')}`);
+  }
+}

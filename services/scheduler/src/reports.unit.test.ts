@@ -1,0 +1,44 @@
+import { parseReport } from './reports';
+
+const sha = 'ab'.repeat(32);
+
+describe('builder reports', () => {
+  it('reads each kind of report', () => {
+    expect(parseReport({ builder: 'b1', hello: { arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 2 } })).toEqual({
+      builder: 'b1',
+      kind: 'hello',
+      capabilities: { arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 2 },
+    });
+    expect(parseReport({ builder: 'b1', heartbeat: { running: [{ jobId: 4, attempt: 1 }] } })).toEqual({ builder: 'b1', kind: 'heartbeat', running: [{ jobId: 4, attempt: 1 }] });
+    expect(parseReport({ builder: 'b1', heartbeat: {} })).toEqual({ builder: 'b1', kind: 'heartbeat', running: [] });
+    expect(parseReport({ builder: 'b1', started: { jobId: 4, attempt: 1 } })).toEqual({ builder: 'b1', kind: 'started', jobId: 4, attempt: 1 });
+    expect(parseReport({ builder: 'b1', succeeded: { jobId: 4, attempt: 1, artifacts: [{ name: 'a_1_all.deb', sha256: sha, size: '10', kind: 'deb' }] } })).toMatchObject({
+      kind: 'succeeded',
+      artifacts: [{ name: 'a_1_all.deb', sha256: sha, size: '10', kind: 'deb' }],
+    });
+    expect(parseReport({ builder: 'b1', failed: { jobId: 4, attempt: 1, failureClass: 'package', code: 'build_failed', message: 'boom' } })).toMatchObject({
+      kind: 'failed',
+      failureClass: 'package',
+      code: 'build_failed',
+      message: 'boom',
+      artifacts: [],
+    });
+    expect(parseReport({ builder: 'b1', cancelled: { jobId: 4, attempt: 1 } })).toEqual({ builder: 'b1', kind: 'cancelled', jobId: 4, attempt: 1 });
+  });
+
+  it.each([
+    [{ builder: 'b1' }, /BuilderReport\.report: must be exactly one of/],
+    [{ builder: '', started: { jobId: 1, attempt: 1 } }, /BuilderReport\.builder:/],
+    [{ builder: 'b1', started: { jobId: 0, attempt: 1 } }, /BuilderReport\.started\.jobId: must be a positive integer/],
+    [{ builder: 'b1', hello: { arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 0 } }, /hello\.slots/],
+    [{ builder: 'b1', hello: { arches: ['amd.64'], suites: ['bookworm'], formats: ['deb'], slots: 1 } }, /hello\.arches\[0\]/],
+    [{ builder: 'b1', hello: { arches: [], suites: ['bookworm'], formats: ['deb'], slots: 1 } }, /hello\.arches: must list at least one/],
+    [{ builder: 'b1', failed: { jobId: 1, attempt: 1, failureClass: 'cosmic', code: 'x' } }, /failed\.failureClass: must be one of package, infrastructure/],
+    [{ builder: 'b1', succeeded: { jobId: 1, attempt: 1, artifacts: [{ name: '../x', sha256: sha, size: '1', kind: 'deb' }] } }, /succeeded\.artifacts\[0\]\.name/],
+    [{ builder: 'b1', succeeded: { jobId: 1, attempt: 1, artifacts: [{ name: 'x', sha256: 'nope', size: '1', kind: 'deb' }] } }, /sha256/],
+    [{ builder: 'b1', started: { jobId: 'seven', attempt: 1 } }, /BuilderReport\.\(body\): BuilderReport:/],
+    ['not an object', /BuilderReport\.\(body\)/],
+  ])('refuses %j, naming the field and the rule', (body, message) => {
+    expect(() => parseReport(body)).toThrow(message);
+  });
+});

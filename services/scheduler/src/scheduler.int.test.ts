@@ -1,0 +1,296 @@
+import { toEventMessage } from '@tsbit/messaging';
+import { startHarness, type Harness } from './testing/harness';
+
+const ADMIN = { kind: 'user' as const, name: 'admin' };
+// Above the harness's own waits (10 s each), so that a stuck test names what it waited for.
+jest.setTimeout(30_000);
+const now = (): string => new Date().toISOString();
+
+describe('the scheduler, against the real log, relay and RabbitMQ', () => {
+  let h: Harness;
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('queues a submitted job and sends its BuildRequest on its routing key, with its priority, once a builder serves it', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+
+    await h.submit(1, { priority: 3 });
+
+    const request = await builder.waitForRequest(1);
+    expect(request).toMatchObject({ messageId: 'job-1:1', priority: 8, routingKey: 'deb.bookworm.amd64' });
+    expect(request.body).toMatchObject({ jobId: 1, attempt: 1, package: 'pkg1', version: '1.0-1', suite: 'bookworm', arch: 'amd64', format: 'deb', dist: 'debian', source: { method: 'git', url: 'https://example.org/pkg.git', ref: 'main' }, buildArchIndep: true });
+    const queued = await h.waitForEvent(1, 'JobQueued');
+    expect(queued.data).toMatchObject({ jobId: 1, attempt: 1, routingKey: 'deb.bookworm.amd64' });
+    expect(request.body['queuedAt']).toBe(queued.data['queuedAt']);
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued']);
+  });
+
+  it('keeps a job for an architecture no builder serves pending, and dispatches it when such a builder says hello', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const amd64 = await h.onlineBuilder('amd64');
+
+    await h.submit(1, { arch: 'arm64' });
+    await h.submit(2);
+    // Events are handled in log order: job 2's dispatch comes after job 1 was judged and held.
+    await amd64.waitForRequest(2);
+    expect(h.scheduler.model.pendingCount().get('deb.bookworm.arm64')).toBe(1);
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted']);
+    const metrics = await h.scheduler.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toContain('tsbit_pending_jobs{routing_key="deb.bookworm.arm64"} 1');
+    expect(metrics.body).toMatch(/tsbit_dispatch_seconds_count\{routing_key="deb.bookworm.amd64"\} [1-9]/);
+
+    const arm64 = await h.onlineBuilder('arm64', { arches: ['arm64'] });
+    expect((await arm64.waitForRequest(1)).routingKey).toBe('deb.bookworm.arm64');
+    expect(amd64.requests.map((request) => request.jobId)).toEqual([2]);
+  });
+
+  it('blocks a job on its dependency and queues it by itself once the dependency is Done', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1', { slots: 2 });
+
+    await h.submit(1);
+    await h.submit(2, { dependsOn: [1] });
+    const blocked = await h.waitForEvent(2, 'JobBlocked');
+    expect(blocked.data['reason']).toEqual({ code: 'waiting_for_dependency', message: 'waiting for dependency job 1', jobIds: [1] });
+
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await h.waitForStatus(1, 'Building');
+    expect(builder.requests.map((request) => request.jobId)).toEqual([1]);
+    await builder.succeeded(1);
+
+    await builder.waitForRequest(2);
+    expect(await h.eventTypes(2)).toEqual(['JobSubmitted', 'JobBlocked', 'JobQueued']);
+  });
+
+  it("cancels a job's dependants, with the reason, when the dependency fails", async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+
+    await h.submit(1);
+    await h.submit(2, { dependsOn: [1] });
+    await h.submit(3, { dependsOn: [2] });
+    await h.waitForEvent(3, 'JobBlocked');
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await builder.failed(1, 1, 'package', 'build_failed');
+
+    const cancelled = await h.waitForEvent(2, 'JobCancelled');
+    expect(cancelled.data['reason']).toMatchObject({ code: 'dependency_failed', jobIds: [1] });
+    expect((await h.waitForEvent(3, 'JobCancelled')).data['reason']).toMatchObject({ code: 'dependency_failed', jobIds: [2] });
+    expect((await h.readJob(1)).state.status).toBe('Failed');
+  });
+
+  it('changes nothing when events and reports are delivered twice', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await builder.started(1);
+    await h.waitForStatus(1, 'Building');
+
+    // The relay's at-least-once delivery, played by hand: every event of the job again.
+    for (const recorded of (await h.readJob(1)).events) {
+      const message = toEventMessage(recorded);
+      await h.broker.publish(h.names.events, `job.${recorded.type}`, message, { messageId: `${recorded.stream}:${recorded.version}` });
+    }
+    await builder.succeeded(1);
+    await builder.succeeded(1);
+    // A later event and report, to know that the duplicates before them were handled.
+    await h.submit(2, { arch: 'arm64' });
+    await h.waitUntil('job 2 pending', () => h.scheduler.model.pendingCount().get('deb.bookworm.arm64') === 1);
+    await builder.heartbeat([]);
+    await h.waitForStatus(1, 'Done');
+
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildSucceeded']);
+    expect(builder.requests.map((request) => request.messageId)).toEqual(['job-1:1']);
+  });
+
+  it('expires the lease of a silent builder, queues the job again as attempt 2, and refuses what the old attempt reports', async () => {
+    h = await startHarness({ heartbeatMs: 300 });
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1);
+
+    // No heartbeat: the lease runs out, the attempt is void, the builder is lost.
+    const expired = await h.waitForEvent(1, 'LeaseExpired');
+    expect(expired.data).toMatchObject({ attempt: 1, builder: builder.name });
+    await h.waitUntil('the builder marked lost', async () => (await h.log.readStream(`builder-${builder.name}`)).some((event) => event.type === 'BuilderLost'));
+
+    // It comes back with the old attempt's result: refused; it is known again and gets attempt 2.
+    await builder.succeeded(1, 1);
+    const second = await builder.waitForRequest(1, 2);
+    expect(second.messageId).toBe('job-1:2');
+    await builder.heartbeat([{ jobId: 1, attempt: 1 }]);
+    await builder.waitForCancel(1, 1);
+    await builder.started(1, 1);
+    await h.waitUntil('a second cancel, for the refused Started', () => builder.controls.filter((control) => control.cancel?.jobId === 1 && control.cancel.attempt === 1).length === 2);
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'LeaseExpired', 'JobQueued']);
+    expect((await h.readJob(1)).state).toMatchObject({ status: 'Waiting', attempt: 2, queued: true });
+  });
+
+  it('tells the builder of a building job to stop when it is cancelled, and ends it Cancelled on its confirmation', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await h.waitForStatus(1, 'Building');
+
+    await h.jobCommand(1, { type: 'CancelJob', by: ADMIN, reason: { code: 'cancelled_by_user', message: 'not needed', jobIds: [] }, at: now() });
+    await builder.waitForCancel(1, 1);
+    expect((await h.readJob(1)).state.status).toBe('Cancelling');
+    await builder.cancelled(1, 1);
+
+    const state = await h.waitForStatus(1, 'Cancelled');
+    expect(state).toMatchObject({ reason: { code: 'cancelled_by_user' } });
+  });
+
+  it("gives the next free slot to another project's job ahead of 200 pending jobs of a mass rebuild", async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    const mass = Array.from({ length: 200 }, (_, index) => index + 1);
+    await h.submitMany(mass, { project: 'mass' });
+    await builder.waitForRequest(1);
+    await h.submit(1000, { project: 'alice' });
+    await h.waitUntil('every job judged', () => h.scheduler.model.pendingCount().get('deb.bookworm.amd64') === 200);
+
+    await builder.started(1);
+    await builder.succeeded(1);
+
+    const next = await h.waitUntil('a second BuildRequest', () => builder.requests[1]);
+    expect(next.jobId).toBe(1000);
+  });
+
+  it('retries an infrastructure failure by itself', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await builder.failed(1, 1, 'infrastructure', 'disk_full', 'No space left on device');
+
+    expect((await builder.waitForRequest(1, 2)).messageId).toBe('job-1:2');
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildFailed', 'JobRetried', 'JobQueued']);
+  });
+
+  it('blocks a job whose build dependencies are not installable yet, and queues it again after the back-off', async () => {
+    h = await startHarness({ dependencyWaitBackoffMs: 200 });
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await builder.failed(1, 1, 'package', 'dependency_wait', 'libfoo-dev is not installable');
+
+    const blocked = await h.waitForEvent(1, 'JobBlocked');
+    expect(blocked.data['reason']).toMatchObject({ code: 'dependency_wait' });
+    await builder.waitForRequest(1, 2);
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildFailed', 'JobRetried', 'JobBlocked', 'JobQueued']);
+    const failed = (await h.readJob(1)).events.find((event) => event.type === 'BuildFailed');
+    expect(failed?.data).toMatchObject({ failureClass: 'infrastructure', reason: { code: 'dependency_wait' } });
+  });
+
+  it('gives a paused builder no new work until it is resumed, and takes back a request it took while paused', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await h.builderCommand(builder.name, { type: 'PauseBuilder', name: builder.name, by: 'admin', at: now() });
+    await h.waitUntil('the builder paused', () => h.scheduler.model.builder(builder.name)?.state.status === 'Paused');
+
+    // It took a request before it learnt nothing of its pause: told to stop, no build recorded.
+    await builder.started(1);
+    await builder.waitForCancel(1, 1);
+    await h.submit(2);
+    await h.waitUntil('job 2 pending', () => h.scheduler.model.pendingCount().get('deb.bookworm.amd64') === 1);
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued']);
+    expect(await h.eventTypes(2)).toEqual(['JobSubmitted']);
+
+    await h.builderCommand(builder.name, { type: 'ResumeBuilder', name: builder.name, by: 'admin', at: now() });
+    await h.waitUntil('job 1 requested again', () => builder.requests.filter((request) => request.messageId === 'job-1:1').length === 2);
+    await builder.started(1);
+    await builder.succeeded(1);
+    await builder.waitForRequest(2);
+  });
+
+  it('dead-letters a malformed report and acks a refused one', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await builder.raw({ builder: builder.name, started: { jobId: 'seven' } });
+    await builder.raw({ builder: builder.name });
+    // Refused by the decider (no such job): logged and acked, not dead-lettered.
+    await builder.succeeded(99);
+    await builder.heartbeat([]);
+
+    const letters: { reason: unknown }[] = [];
+    await h.waitUntil('two dead letters', async () => {
+      letters.push(...(await h.deadLetters()));
+      return letters.length >= 2;
+    });
+    expect(letters.map((letter) => String(letter.reason))).toEqual([
+      expect.stringMatching(/^BuilderReport\.\(body\)/),
+      expect.stringMatching(/^BuilderReport\.report: must be exactly one of/),
+    ]);
+    expect(await h.eventTypes(99)).toEqual([]);
+  });
+
+  it('rebuilds its state from the log after a restart and ignores what it has folded', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await h.waitForStatus(1, 'Building');
+    await h.submit(2);
+    await h.submit(3, { dependsOn: [1] });
+    await h.waitForEvent(3, 'JobBlocked');
+    await h.waitUntil('job 2 pending', () => h.scheduler.model.pendingCount().get('deb.bookworm.amd64') === 1);
+    await h.stopScheduler();
+
+    // While no scheduler runs: the builder heartbeats, and another job is submitted.
+    await builder.heartbeat([{ jobId: 1, attempt: 1 }]);
+    await h.submit(4);
+    const restarted = await h.startScheduler();
+    expect(restarted.model.building()).toEqual([{ jobId: 1, attempt: 1, builder: builder.name }]);
+    expect(restarted.model.builder(builder.name)?.state.status).toBe('Online');
+    await builder.succeeded(1);
+
+    // A relay that starts over from position 0 sends the whole log again.
+    const replay = await h.startRelayFrom('replay');
+    const head = await h.log.headPosition();
+    await h.waitUntil('the replay to reach the head', async () => (await replay.checkpoint()) >= head);
+
+    await h.waitForStatus(1, 'Done');
+    await builder.waitForRequest(2);
+    await builder.started(2);
+    await builder.succeeded(2);
+    await builder.waitForRequest(3);
+    await builder.started(3);
+    await builder.succeeded(3);
+    await builder.waitForRequest(4);
+
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildSucceeded']);
+    expect(await h.eventTypes(2)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildSucceeded']);
+    expect(await h.eventTypes(3)).toEqual(['JobSubmitted', 'JobBlocked', 'JobQueued', 'BuildStarted', 'BuildSucceeded']);
+    expect(await h.eventTypes(4)).toEqual(['JobSubmitted', 'JobQueued']);
+    expect(builder.requests.map((request) => request.messageId)).toEqual(['job-1:1', 'job-2:1', 'job-3:1', 'job-4:1']);
+  });
+});
