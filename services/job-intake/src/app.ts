@@ -1,92 +1,96 @@
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { Actor } from '@tsbit/domain';
 import type { EventLog } from '@tsbit/event-log';
 import type { ReadModels } from '@tsbit/read-models';
-import { authenticate, authorize, createHttpServer, type Action, type Principal } from '@tsbit/service-kit';
+import { createHttpServer } from '@tsbit/service-kit';
 import { createCatalogCache } from './catalog-cache';
-import { builderRoutes } from './routes/builders';
+import type { JobIntakeContext } from './context';
+import { installAccess } from './http/access';
+import { installCors } from './http/cors';
+import { sharedSchemas } from './http/schemas';
+import { blacklistRoutes } from './routes/blacklist';
+import { builderRoutes } from './routes/buildd';
 import { catalogRoutes } from './routes/catalog';
 import { homeRoutes } from './routes/home';
-import { hookRoutes, type RepositoryHook } from './routes/hooks';
-import { jobRoutes } from './routes/jobs';
+import { hookRoutes } from './routes/hooks';
+import type { RepositoryHook } from './routes/hooks/config';
+import { jobRoutes } from './routes/job';
 import { packageRoutes } from './routes/packages';
 import { tokenRoutes } from './routes/tokens';
-import type { SubmissionDeps } from './submission';
 
 export interface JobIntakeDeps {
   log: EventLog;
   readModels: ReadModels;
+  /** The read models' pool: /readyz asks it. */
+  pool?: Pool;
   logger: Logger;
-  clock?: () => Date;
-  readNeedsToken?: boolean;
-  hooks?: RepositoryHook[];
-  ready?: () => Promise<boolean>;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal: Principal | undefined;
-  }
-}
-
-/** What every route module gets: the farm's state and the caller's rights. */
-export interface RouteContext extends SubmissionDeps {
-  /** The actor a write is recorded under; refuses callers whose role may not do `action`. */
-  writer(request: FastifyRequest, action: Action): Actor;
+  clock: () => Date;
+  /** Reading is open, as in pyBit, unless the farm says otherwise. */
+  readNeedsToken: boolean;
+  /** Repositories whose push webhooks build (TSBIT_HOOKS_FILE). */
   hooks: RepositoryHook[];
 }
 
+const TAGS = [
+  { name: 'jobs', description: 'Submit, follow, cancel, retry and delete builds' },
+  { name: 'catalogue', description: 'What the farm builds: architectures, distributions, formats, build environments, suites' },
+  { name: 'blacklist', description: 'Packages and sources that must not be built' },
+  { name: 'packages', description: "pyBit's package views, derived from the jobs" },
+  { name: 'builders', description: 'The build machines' },
+  { name: 'access', description: 'API tokens' },
+  { name: 'hooks', description: 'Commit hooks and forge webhooks' },
+];
+
 /**
- * The public REST API: pyBit's resources and routes beside a JSON API, described by OpenAPI
- * (generated from the route schemas) with Swagger UI at /docs.
+ * The public REST API: pyBit's resources, routes and form fields beside a JSON API, described by
+ * an OpenAPI document generated from the route schemas (/openapi.json, Swagger UI at /docs). It
+ * decides with the domain's deciders and appends to the log; it reads the read models and the
+ * catalogue. The caller owns the log, the read models and the pool, and closes them after the app.
  */
 export async function createJobIntake(deps: JobIntakeDeps): Promise<FastifyInstance> {
-  const app = createHttpServer({ logger: deps.logger, ready: deps.ready ?? (() => true) });
+  const app = createHttpServer({
+    logger: deps.logger,
+    ready: async () => {
+      await Promise.all([deps.pool?.query('SELECT 1'), deps.log.headPosition()]);
+      return true;
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  installCors(app);
+  installAccess(app, { lookup: (tokenId) => deps.readModels.tokens.get(tokenId), readNeedsToken: deps.readNeedsToken });
   await app.register(formbody);
   await app.register(swagger, {
+    // Shared schemas appear under components by their own names.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json.$id === 'string' ? json.$id : `def-${index}`) },
     openapi: {
-      info: { title: 'tsbit', description: 'A distributed, event-sourced build farm for Debian and RPM packages.', version: '0.1.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
+      openapi: '3.1.0',
+      info: { title: 'tsbit', description: 'A distributed, event-sourced build farm for Debian and RPM packages; the successor of pyBit.', version: '0.1.0' },
+      tags: TAGS,
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'tsbit_<id>_<secret>' },
+          basic: { type: 'http', scheme: 'basic', description: "any user name (pyBit's clients send the token's name), the token as password" },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
 
-  app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (request, reply) => {
-    // pyBit answered every origin; browsers' pages on other hosts read the farm's state.
-    void reply.header('access-control-allow-origin', '*');
-    void reply.header('access-control-allow-headers', 'authorization, content-type');
-    void reply.header('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
-    request.principal = await authenticate(request.headers.authorization, (tokenId) => deps.readModels.tokens.get(tokenId));
-    if (request.method === 'GET' && !request.url.startsWith('/docs') && !['/healthz', '/readyz', '/metrics'].includes(request.url)) {
-      authorize(request.principal, 'read', deps.readNeedsToken ?? false);
-    }
-  });
-  app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.status(204).send());
-
-  const context: RouteContext = {
-    log: deps.log,
-    readModels: deps.readModels,
-    catalog: createCatalogCache(deps.log),
-    clock: deps.clock ?? (() => new Date()),
-    hooks: deps.hooks ?? [],
-    writer(request, action) {
-      const principal = authorize(request.principal, action) as Principal;
-      return { kind: 'user', name: principal.name };
-    },
-  };
-
+  const context: JobIntakeContext = { log: deps.log, readModels: deps.readModels, catalog: createCatalogCache(deps.log), clock: deps.clock, hooks: deps.hooks };
   await app.register(jobRoutes(context));
-  await app.register(catalogRoutes(context));
-  await app.register(builderRoutes(context));
-  await app.register(packageRoutes(context));
-  await app.register(tokenRoutes(context));
   await app.register(hookRoutes(context));
+  await app.register(catalogRoutes(context));
+  await app.register(blacklistRoutes(context));
+  await app.register(packageRoutes(context));
+  await app.register(builderRoutes(context));
+  await app.register(tokenRoutes(context));
   await app.register(homeRoutes(context));
   return app;
 }

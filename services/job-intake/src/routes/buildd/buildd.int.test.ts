@@ -1,0 +1,65 @@
+import { builderDecider, builderStreamId, jobDecider, jobStreamId } from '@tsbit/domain';
+import { handleCommand } from '@tsbit/event-log';
+import { jobBody, startHarness, type Harness } from '../../testing/harness';
+
+describe('/buildd', () => {
+  let h: Harness;
+  const at = () => new Date().toISOString();
+  const register = (name: string) =>
+    handleCommand({ log: h.log, stream: builderStreamId(name), decider: builderDecider, command: { type: 'RegisterBuilder', name, capabilities: { arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 2 }, at: at() } });
+
+  beforeAll(async () => {
+    h = await startHarness();
+    await register('b9');
+    await register('b8');
+    await handleCommand({ log: h.log, stream: builderStreamId('b8'), decider: builderDecider, command: { type: 'MarkBuilderLost', name: 'b8', at: at() } });
+    await h.project();
+  });
+  afterAll(() => h.close());
+
+  const get = async (url: string) => (await h.call({ method: 'GET', url })).json();
+
+  it('lists builders, pages and counts them, shows one; 404 for none', async () => {
+    expect((await get('/buildd')).map((builder: { name: string; state: string }) => [builder.name, builder.state])).toEqual([
+      ['b8', 'lost'],
+      ['b9', 'idle'],
+    ]);
+    expect(await get('/buildd/')).toHaveLength(2);
+    expect(await get('/buildd/count')).toEqual({ total: 2, pages: 1, pageSize: 50 });
+    expect(await get('/buildd/page/1')).toHaveLength(2);
+    expect(await get('/buildd/b9')).toMatchObject({ name: 'b9', arches: ['amd64'], slots: 2, runningJobs: [] });
+    expect((await h.call({ method: 'GET', url: '/buildd/nobody' })).statusCode).toBe(404);
+    expect((await h.call({ method: 'GET', url: '/buildd/nobody/status' })).statusCode).toBe(404);
+  });
+
+  it("answers pyBit's Active / Not Active", async () => {
+    expect(await get('/buildd/b9/status')).toEqual({ name: 'b9', status: 'Active', state: 'idle' });
+    expect(await get('/buildd/b8/status')).toEqual({ name: 'b8', status: 'Not Active', state: 'lost' });
+  });
+
+  it('lists the jobs a builder built or builds', async () => {
+    const job = (await h.call({ method: 'POST', url: '/job', headers: h.as('submitter'), payload: jobBody({ package: 'on-b9' }) })).json();
+    for (const command of [{ type: 'QueueJob', at: at(), routingKey: 'deb.bookworm.amd64' }, { type: 'StartBuild', at: at(), attempt: 1, builder: 'b9' }] as const) {
+      await handleCommand({ log: h.log, stream: jobStreamId(job.id), decider: jobDecider, command });
+    }
+    await h.project();
+    expect((await get('/buildd/b9/jobs')).items.map((item: { id: number }) => item.id)).toEqual([job.id]);
+    expect((await get('/buildd/b9/jobs?status=Done')).items).toEqual([]);
+    expect(await get('/buildd/b9')).toMatchObject({ state: 'building', runningJobs: [job.id] });
+    expect(await get('/buildd/b9/jobs?cursor=!!')).toMatchObject({ status: 400, field: 'cursor' });
+    expect(await get('/buildd/b9/jobs?package=x')).toMatchObject({ status: 400, field: 'package' });
+    expect((await h.call({ method: 'GET', url: '/buildd/nobody/jobs' })).statusCode).toBe(404);
+  });
+
+  it('drains and releases a builder (admin), recording who did it', async () => {
+    expect((await h.call({ method: 'POST', url: '/buildd/b9/pause' })).statusCode).toBe(401);
+    expect((await h.call({ method: 'POST', url: '/buildd/b9/pause', headers: h.as('submitter') })).statusCode).toBe(403);
+    expect((await h.call({ method: 'POST', url: '/buildd/b9/pause', headers: h.as('admin') })).json()).toEqual({ name: 'b9', paused: true });
+    expect(await get('/buildd/b9/status')).toEqual({ name: 'b9', status: 'Not Active', state: 'paused' });
+    const [paused] = (await h.log.readStream(builderStreamId('b9'))).filter((event) => event.type === 'BuilderPaused');
+    expect(paused?.data).toMatchObject({ pausedBy: 'admin-user' });
+    expect((await h.call({ method: 'POST', url: '/buildd/b9/resume', headers: h.as('admin') })).json()).toEqual({ name: 'b9', paused: false });
+    expect(await get('/buildd/b9')).toMatchObject({ state: 'building' });
+    expect((await h.call({ method: 'POST', url: '/buildd/nobody/pause', headers: h.as('admin') })).statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,158 @@
+import { catalogStreamId } from '@tsbit/domain';
+import { form, startHarness, type Harness } from '../../testing/harness';
+
+describe('the catalogue resources', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  const admin = (method: 'POST' | 'PUT' | 'DELETE' | 'GET', url: string, payload?: Record<string, unknown>) =>
+    h.call({ method, url, headers: h.as('admin'), ...(payload ? { payload } : {}) });
+  const adminForm = (method: 'POST' | 'PUT', url: string, fields: Record<string, string | string[]>) => {
+    const { headers, payload } = form(fields);
+    return h.call({ method, url, headers: { ...h.as('admin'), ...headers }, payload });
+  };
+  const get = async (url: string) => (await h.call({ method: 'GET', url })).json();
+
+  describe('arch, dist, format, env', () => {
+    it('lists, shows, pages and counts entries', async () => {
+      expect(await get('/arch')).toEqual([
+        { name: 'amd64', description: '' },
+        { name: 'arm64', description: '' },
+        { name: 'i386', description: '' },
+      ]);
+      expect(await get('/arch/')).toHaveLength(3);
+      expect(await get('/dist/debian')).toEqual({ name: 'debian', description: 'Debian' });
+      expect(await get('/format')).toEqual([{ name: 'deb', description: '' }]);
+      expect(await get('/env')).toEqual([]);
+      expect(await get('/arch/count')).toEqual({ total: 3, pages: 1, pageSize: 50 });
+      expect(await get('/arch/page/1')).toHaveLength(3);
+      expect(await get('/arch/page/2')).toEqual([]);
+      expect(await get('/arch/page/0')).toMatchObject({ status: 400, field: 'n' });
+      const missing = await h.call({ method: 'GET', url: '/arch/sparc' });
+      expect([missing.statusCode, missing.json().detail]).toEqual([404, 'no arch "sparc"']);
+    });
+
+    it('adds entries from JSON or form fields (admin), 201 with Location, and records who did it', async () => {
+      const added = await admin('POST', '/arch', { name: 'riscv64', description: 'RISC-V' });
+      expect([added.statusCode, added.headers.location, added.json()]).toEqual([201, '/arch/riscv64', { name: 'riscv64', description: 'RISC-V' }]);
+      expect((await adminForm('PUT', '/env/', { name: 'chroot' })).statusCode).toBe(201);
+      expect((await adminForm('POST', '/format/', { name: 'rpm' })).statusCode).toBe(201);
+      expect((await admin('PUT', '/dist', { name: 'ubuntu' })).statusCode).toBe(201);
+      expect(await get('/env')).toEqual([{ name: 'chroot', description: '' }]);
+      const last = (await h.log.readStream(catalogStreamId)).at(-1);
+      expect(last?.metadata).toMatchObject({ causedBy: { kind: 'user', name: 'admin-user' } });
+    });
+
+    it('refuses bad entries: 400 naming the field, 409 for a duplicate, 401 and 403 without the admin role', async () => {
+      expect((await admin('POST', '/arch', {})).json()).toMatchObject({ status: 400, field: 'name' });
+      expect((await admin('POST', '/arch', { name: 'sh4', colour: 'red' })).json()).toMatchObject({ status: 400, field: 'colour' });
+      expect((await admin('POST', '/arch', { name: 'not a name' })).json()).toMatchObject({ status: 400, field: 'name' });
+      expect((await admin('POST', '/arch', { name: 'amd64' })).json()).toMatchObject({ status: 409, field: 'name' });
+      expect((await h.call({ method: 'POST', url: '/arch', payload: { name: 'sh4' } })).statusCode).toBe(401);
+      expect((await h.call({ method: 'POST', url: '/arch', headers: h.as('submitter'), payload: { name: 'sh4' } })).statusCode).toBe(403);
+    });
+
+    it('removes entries by DELETE, or GET or POST on /delete: 200, 404 when absent, 409 while a suite uses it', async () => {
+      for (const name of ['m68k', 'alpha', 'hppa']) expect((await admin('POST', '/arch', { name })).statusCode).toBe(201);
+      expect((await admin('DELETE', '/arch/m68k')).json()).toEqual({ deleted: 'm68k' });
+      expect((await admin('GET', '/arch/alpha/delete')).statusCode).toBe(200);
+      expect((await admin('POST', '/arch/hppa/delete')).statusCode).toBe(200);
+      expect((await admin('DELETE', '/arch/m68k')).statusCode).toBe(404);
+      const used = await admin('DELETE', '/arch/arm64');
+      expect([used.statusCode, used.json().detail]).toEqual([409, 'arch "arm64" is used by suite bookworm']);
+      expect((await h.call({ method: 'DELETE', url: '/arch/i386', headers: h.as('submitter') })).statusCode).toBe(403);
+    });
+  });
+
+  describe('suite', () => {
+    it('lists suites with their master architecture', async () => {
+      expect(await get('/suite/bookworm')).toEqual({
+        name: 'bookworm',
+        dist: 'debian',
+        arches: [
+          { arch: 'amd64', masterWeight: 10 },
+          { arch: 'arm64', masterWeight: 5 },
+          { arch: 'i386', masterWeight: 1 },
+        ],
+        formats: ['deb'],
+        envs: [],
+        masterArch: 'amd64',
+      });
+      expect((await get('/suite')).map((suite: { name: string }) => suite.name)).toContain('bookworm');
+    });
+
+    it('defines a suite from JSON (arches with weights, or names with the master first) or from form fields; redefines with 200', async () => {
+      const weighted = await admin('POST', '/suite', { name: 'trixie', dist: 'debian', arches: [{ arch: 'amd64', masterWeight: 1 }, { arch: 'arm64', masterWeight: 2 }], formats: ['deb'], envs: ['chroot'] });
+      expect([weighted.statusCode, weighted.headers.location]).toEqual([201, '/suite/trixie']);
+      expect(weighted.json()).toMatchObject({ masterArch: 'arm64', envs: ['chroot'] });
+      const named = await admin('POST', '/suite/', { name: 'forky', dist: 'debian', arches: ['i386', 'amd64'], formats: 'deb' });
+      expect(named.json()).toMatchObject({ masterArch: 'i386', arches: [{ arch: 'i386', masterWeight: 2 }, { arch: 'amd64', masterWeight: 1 }] });
+      const fromForm = await adminForm('POST', '/suite', { name: 'sid', dist: 'debian', arches: 'arm64,amd64', formats: 'deb' });
+      expect([fromForm.statusCode, fromForm.json().masterArch]).toEqual([201, 'arm64']);
+      const redefined = await adminForm('PUT', '/suite', { name: 'sid', dist: 'debian', arches: ['amd64', 'arm64'], formats: ['deb', 'rpm'] });
+      expect([redefined.statusCode, redefined.json().masterArch, redefined.json().formats]).toEqual([200, 'amd64', ['deb', 'rpm']]);
+    });
+
+    it('refuses a suite naming the field: 400 for what is missing, 422 for what the catalogue lacks', async () => {
+      expect((await admin('POST', '/suite', { name: 'bad', dist: 'debian', formats: ['deb'] })).json()).toMatchObject({ status: 400, field: 'arches' });
+      expect((await admin('POST', '/suite', { name: 'bad', dist: 'debian', arches: ' , ', formats: ['deb'] })).json()).toMatchObject({ status: 400, field: 'arches' });
+      expect((await admin('POST', '/suite', { name: 'bad', dist: 'debian', arches: ['sparc'], formats: ['deb'] })).json()).toMatchObject({ status: 422, field: 'arches' });
+      expect((await admin('POST', '/suite', { name: 'bad', dist: 'gentoo', arches: ['amd64'], formats: ['deb'] })).json()).toMatchObject({ status: 422, field: 'dist' });
+      // With two distributions and two formats known, neither may be left out.
+      await admin('POST', '/dist', { name: 'devuan' });
+      await admin('POST', '/format', { name: 'tarball' });
+      expect((await admin('POST', '/suite', { name: 'bad', arches: ['amd64'], formats: ['deb'] })).json()).toMatchObject({ status: 400, field: 'dist' });
+      expect((await admin('POST', '/suite', { name: 'bad', dist: 'debian', arches: ['amd64'] })).json()).toMatchObject({ status: 400, field: 'formats' });
+      // A union's failure names the union's field (the service kit picks the first branch's error).
+      expect((await admin('POST', '/suite', { name: 'bad', dist: 'debian', arches: [{ arch: 'amd64', masterWeight: -1 }], formats: ['deb'] })).json()).toMatchObject({ status: 400, field: expect.stringMatching(/^arches/) });
+    });
+
+    it('removes a suite; 404 when absent', async () => {
+      await admin('POST', '/suite', { name: 'doomed', dist: 'debian', arches: ['amd64'], formats: ['deb'] });
+      expect((await admin('DELETE', '/suite/doomed')).statusCode).toBe(200);
+      expect((await admin('GET', '/suite/doomed/delete')).statusCode).toBe(404);
+    });
+  });
+
+  describe('suitearch', () => {
+    it('lists suite architectures with their master weight', async () => {
+      const all = await get('/suitearch');
+      expect(all).toContainEqual({ id: 'bookworm:amd64', suite: 'bookworm', arch: 'amd64', masterWeight: 10, master: true });
+      expect(await get('/suitearch/bookworm:i386')).toEqual({ id: 'bookworm:i386', suite: 'bookworm', arch: 'i386', masterWeight: 1, master: false });
+      expect((await h.call({ method: 'GET', url: '/suitearch/bookworm:sparc' })).statusCode).toBe(404);
+    });
+
+    it("adds an architecture to a suite or changes its weight from pyBit's form fields", async () => {
+      expect((await admin('POST', '/suite', { name: 'bullseye', dist: 'debian', arches: ['amd64'], formats: ['deb'] })).statusCode).toBe(201);
+      const added = await adminForm('POST', '/suitearch', { suite_id: 'bullseye', arch_id: 'arm64', master_weight: '1' });
+      expect([added.statusCode, added.headers.location, added.json()]).toEqual([201, '/suitearch/bullseye%3Aarm64', { id: 'bullseye:arm64', suite: 'bullseye', arch: 'arm64', masterWeight: 1, master: false }]);
+      const heavier = await admin('PUT', '/suitearch/', { suite: 'bullseye', arch: 'arm64', masterWeight: 50 });
+      expect([heavier.statusCode, heavier.json().master]).toEqual([200, true]);
+      expect((await get('/suite/bullseye')).masterArch).toBe('arm64');
+    });
+
+    it('refuses suite architectures naming the field, and removes them unless it is the last', async () => {
+      await admin('POST', '/suite', { name: 'buster', dist: 'debian', arches: ['amd64', 'arm64'], formats: ['deb'] });
+      expect((await adminForm('POST', '/suitearch', { suite_id: 'nosuch', arch_id: 'amd64' })).json()).toMatchObject({ status: 422, field: 'suite_id' });
+      expect((await adminForm('POST', '/suitearch', { suite_id: 'buster', arch_id: 'sparc' })).json()).toMatchObject({ status: 422, field: 'arch_id' });
+      expect((await adminForm('POST', '/suitearch', { suite_id: 'buster' })).json()).toMatchObject({ status: 400, field: 'arch_id' });
+      expect((await adminForm('POST', '/suitearch', { suite_id: 'buster', arch_id: 'amd64', master_weight: 'heavy' })).json()).toMatchObject({ status: 400, field: 'master_weight' });
+      expect((await admin('DELETE', '/suitearch/buster:arm64')).json()).toEqual({ deleted: 'buster:arm64' });
+      expect((await admin('DELETE', '/suitearch/buster:arm64')).statusCode).toBe(404);
+      expect((await admin('POST', '/suitearch/buster:amd64/delete')).statusCode).toBe(409);
+    });
+  });
+
+  describe('status', () => {
+    it("lists pyBit's job statuses, read-only", async () => {
+      expect((await get('/status')).map((status: { name: string }) => status.name)).toEqual(['Waiting', 'Blocked', 'Building', 'Cancelling', 'Done', 'Failed', 'Cancelled', 'Uploaded']);
+      expect(await get('/status/Done')).toEqual({ name: 'Done' });
+      expect(await get('/status/count')).toEqual({ total: 8, pages: 1, pageSize: 50 });
+      expect((await h.call({ method: 'GET', url: '/status/Lost' })).statusCode).toBe(404);
+      expect((await admin('POST', '/status', { name: 'Lost' })).statusCode).toBe(404);
+    });
+  });
+});

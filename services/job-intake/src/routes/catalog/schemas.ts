@@ -1,0 +1,58 @@
+import { Type, type Static } from '@fastify/type-provider-typebox';
+
+const Name = Type.String({ minLength: 1, maxLength: 64 });
+/** A list as JSON sends it, or as a form field: comma-separated, or the field repeated. */
+const NameList = (description: string) => Type.Union([Type.String({ maxLength: 1024, description: `${description}, comma-separated` }), Type.Array(Name, { maxItems: 64, description })]);
+
+export const Entry = Type.Object({ name: Type.String(), description: Type.String() });
+export const NewEntry = Type.Object({ name: Name, description: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
+export type NewEntry = Static<typeof NewEntry>;
+
+export const SuiteArch = Type.Object({ arch: Name, masterWeight: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false });
+
+export const Suite = Type.Object({
+  name: Type.String(),
+  dist: Type.String(),
+  arches: Type.Array(Type.Object({ arch: Type.String(), masterWeight: Type.Integer() })),
+  formats: Type.Array(Type.String()),
+  envs: Type.Array(Type.String()),
+  masterArch: Type.String({ description: 'the architecture that also builds Architecture: all packages (highest master weight)' }),
+});
+
+export const NewSuite = Type.Object(
+  {
+    name: Name,
+    dist: Type.Optional(Type.String({ maxLength: 64, description: 'required unless the catalogue holds exactly one distribution' })),
+    arches: Type.Union([
+      Type.String({ minLength: 1, maxLength: 1024, description: 'comma-separated; the first listed is the master' }),
+      Type.Array(Type.Union([Name, SuiteArch]), { minItems: 1, maxItems: 64, description: 'names (the first is the master) or { arch, masterWeight }' }),
+    ]),
+    formats: Type.Optional(NameList('formats; required unless the catalogue holds exactly one')),
+    envs: Type.Optional(NameList('build environments')),
+  },
+  { additionalProperties: false },
+);
+export type NewSuite = Static<typeof NewSuite>;
+
+export const SuiteArchView = Type.Object({
+  id: Type.String({ description: '<suite>:<arch>' }),
+  suite: Type.String(),
+  arch: Type.String(),
+  masterWeight: Type.Integer(),
+  master: Type.Boolean(),
+});
+
+export const NewSuiteArch = Type.Object(
+  {
+    suite_id: Type.Optional(Type.String({ maxLength: 64, description: "pyBit's field: the suite's name" })),
+    arch_id: Type.Optional(Type.String({ maxLength: 64, description: "pyBit's field: the architecture's name" })),
+    master_weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'the highest weight is the master' })),
+    suite: Type.Optional(Type.String({ maxLength: 64 })),
+    arch: Type.Optional(Type.String({ maxLength: 64 })),
+    masterWeight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+);
+export type NewSuiteArch = Static<typeof NewSuiteArch>;
+
+export const StatusView = Type.Object({ name: Type.String() });
