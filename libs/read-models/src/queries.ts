@@ -2,10 +2,13 @@ import type { Pool } from 'pg';
 import type { JobStatus, Reason, Role } from '@tsbit/domain';
 import type { BuilderRow } from './builders/projection';
 import type { JobHistoryRow, JobRow } from './jobs/projection';
+import { explainWaiting, type QueueCapacity, type QueuePlace } from './jobs/waiting';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
 const RECENT_BUILDS_FOR_ESTIMATE = 20;
+
+const queueKey = (job: { format: string; suite: string; arch: string }): string => `${job.format}.${job.suite}.${job.arch}`;
 
 export interface JobListQuery {
   status?: JobStatus | JobStatus[];
@@ -180,36 +183,58 @@ export type ReadModels = ReturnType<typeof createReadModels>;
 export function createReadModels(pool: Pool, schema: string) {
   const select = `SELECT to_jsonb(j) AS row FROM ${schema}.jobs j`;
 
-  /** Why a waiting job waits: its place in its queue, or that no builder serves it, and an estimate. */
-  async function explainWaiting(job: JobSummary): Promise<JobSummary> {
-    if (job.status !== 'Waiting' || job.reason?.code !== 'queued') return job;
-    const { rows } = await pool.query<{ ahead: number; slots: number; online: number; average: number | null }>(
+  const waitsForSlot = (job: JobSummary): boolean => job.status === 'Waiting' && job.reason?.code === 'queued';
+
+  /** The capacity of every queue the given jobs wait in, in one round trip; keyed by `queueKey`. */
+  async function capacities(jobs: JobSummary[]): Promise<Map<string, QueueCapacity>> {
+    const queues = [...new Map(jobs.map((job) => [queueKey(job), job])).values()];
+    if (queues.length === 0) return new Map();
+    const { rows } = await pool.query<QueueCapacity & { format: string; suite: string; arch: string }>(
+      `SELECT q.format, q.suite, q.arch,
+         count(b.name) FILTER (WHERE q.arch = ANY(b.arches))::int AS "onlineForArch",
+         count(b.name) FILTER (WHERE q.arch = ANY(b.arches) AND q.suite = ANY(b.suites) AND q.format = ANY(b.formats))::int AS capable,
+         coalesce(sum(b.slots) FILTER (WHERE q.arch = ANY(b.arches) AND q.suite = ANY(b.suites) AND q.format = ANY(b.formats) AND NOT b.paused), 0)::int AS "openSlots"
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS q(format, suite, arch)
+       LEFT JOIN ${schema}.builders b ON b.state <> 'lost'
+       GROUP BY q.format, q.suite, q.arch`,
+      [queues.map((job) => job.format), queues.map((job) => job.suite), queues.map((job) => job.arch)],
+    );
+    return new Map(rows.map((row) => [queueKey(row), { onlineForArch: row.onlineForArch, capable: row.capable, openSlots: row.openSlots }]));
+  }
+
+  async function placeInQueue(job: JobSummary): Promise<QueuePlace> {
+    const { rows } = await pool.query<{ ahead: number; average: number | null }>(
       `SELECT
          (SELECT count(*)::int FROM ${schema}.jobs w
             WHERE w.status = 'Waiting' AND NOT w.deleted AND w.format = $1 AND w.suite = $2 AND w.arch = $3
               AND (w.priority > $4 OR (w.priority = $4 AND w.id < $5))) AS ahead,
-         (SELECT coalesce(sum(slots), 0)::int FROM ${schema}.builders b
-            WHERE b.state <> 'lost' AND NOT b.paused AND $3 = ANY(b.arches) AND $2 = ANY(b.suites) AND $1 = ANY(b.formats)) AS slots,
-         (SELECT count(*)::int FROM ${schema}.builders b WHERE b.state <> 'lost' AND $3 = ANY(b.arches)) AS online,
-         (SELECT avg(extract(epoch FROM finished_at - started_at)) FROM (
+         (SELECT avg(extract(epoch FROM finished_at - started_at))::float FROM (
             SELECT finished_at, started_at FROM ${schema}.jobs d
             WHERE d.status = 'Done' AND d.format = $1 AND d.suite = $2 AND d.arch = $3 ORDER BY d.id DESC LIMIT ${RECENT_BUILDS_FOR_ESTIMATE}) recent) AS average`,
       [job.format, job.suite, job.arch, job.priority, job.id],
     );
-    const { ahead, slots, online, average } = rows[0] as { ahead: number; slots: number; online: number; average: number | null };
-    if (online === 0) {
-      return { ...job, reason: { code: 'no_builder_online', message: `no builder online for ${job.arch}`, jobIds: [] }, estimatedStartAt: null };
-    }
-    if (slots === 0) {
-      return { ...job, reason: { code: 'paused_by_admin', message: `every builder for ${job.suite}/${job.arch} is paused by an admin`, jobIds: [] }, estimatedStartAt: null };
-    }
-    const position = ahead + 1;
-    const estimate = slots > 0 && average !== null ? new Date(Date.now() + Math.floor(ahead / slots) * average * 1000).toISOString() : null;
-    return {
-      ...job,
-      reason: { code: 'queued', message: `${ordinal(position)} in the queue for ${job.suite}/${job.arch}`, jobIds: [] },
-      estimatedStartAt: estimate,
-    };
+    const { ahead, average } = rows[0] as { ahead: number; average: number | null };
+    return { ahead, averageBuildSeconds: average };
+  }
+
+  /**
+   * Why the waiting jobs among `jobs` wait. A list page says who can build each job; its place in
+   * the queue and an estimate need a count over the queue per job, so only `withPlace` (one job)
+   * gets them.
+   */
+  async function explain(jobs: JobSummary[], withPlace: boolean): Promise<JobSummary[]> {
+    const waiting = jobs.filter(waitsForSlot);
+    if (waiting.length === 0) return jobs;
+    const byQueue = await capacities(waiting);
+    const now = new Date();
+    return Promise.all(
+      jobs.map(async (job) => {
+        const capacity = byQueue.get(queueKey(job));
+        if (!waitsForSlot(job) || !capacity) return job;
+        const place = withPlace && capacity.openSlots > 0 ? await placeInQueue(job) : undefined;
+        return { ...job, ...explainWaiting(job, capacity, place, now) };
+      }),
+    );
   }
 
   return {
@@ -218,8 +243,8 @@ export function createReadModels(pool: Pool, schema: string) {
         const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted`, [id]);
         const row = rows[0]?.row;
         if (!row) return undefined;
-        const [summary, history, artifacts] = await Promise.all([explainWaiting(toSummary(row)), this.history(id), pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id])]);
-        return { ...summary, history: history ?? [], artifacts: artifacts.rows.map(toArtifact) };
+        const [explained, history, artifacts] = await Promise.all([explain([toSummary(row)], true), this.history(id), pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id])]);
+        return { ...(explained[0] as JobSummary), history: history ?? [], artifacts: artifacts.rows.map(toArtifact) };
       },
 
       async list(query: JobListQuery): Promise<{ items: JobSummary[]; nextCursor: string | null; total: number }> {
@@ -247,7 +272,7 @@ export function createReadModels(pool: Pool, schema: string) {
             ? pool.query<{ total: number }>(`SELECT coalesce(sum(n), 0)::int AS total FROM ${schema}.job_counts WHERE $1::text[] IS NULL OR status = ANY($1::text[])`, [statuses ?? null])
             : pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${schema}.jobs WHERE ${filters.join(' AND ')}`, filterValues),
         ]);
-        const items = page.rows.slice(0, limit).map(({ row }) => toSummary(row));
+        const items = await explain(page.rows.slice(0, limit).map(({ row }) => toSummary(row)), false);
         const last = items[items.length - 1];
         return { items, nextCursor: page.rows.length > limit && last ? encodeCursor(last.id) : null, total: count.rows[0]?.total ?? 0 };
       },
@@ -329,9 +354,4 @@ export function createReadModels(pool: Pool, schema: string) {
       return BigInt(rows[0]?.position ?? 0);
     },
   };
-}
-
-function ordinal(n: number): string {
-  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
-  return `${n}${suffix}`;
 }

@@ -76,10 +76,18 @@ describe('read models fed by real events', () => {
     expect((await readModels.jobs.get(4))?.reason).toMatchObject({ code: 'no_builder_online', message: 'no builder online for arm64' });
   });
 
+  it('says on a list page too who could build each waiting job, without counting places', async () => {
+    const reasons = new Map((await readModels.jobs.list({ status: 'Waiting' })).items.map((job) => [job.id, job.reason]));
+    expect(reasons.get(3)).toEqual({ code: 'queued', message: 'in the queue for bookworm/amd64', jobIds: [] });
+    expect(reasons.get(4)).toEqual({ code: 'no_builder_online', message: 'no builder online for arm64', jobIds: [] });
+    expect((await readModels.jobs.list({ status: 'Done' })).items[0]?.reason).toBeNull();
+  });
+
   it('says so when every builder that could take a waiting job is drained', async () => {
     await append('builder-b1', [{ type: 'BuilderPaused', data: { name: 'b1', pausedBy: 'admin', pausedAt: at(3) } }]);
     await project();
     expect((await readModels.jobs.get(3))?.reason).toMatchObject({ code: 'paused_by_admin', message: 'every builder for bookworm/amd64 is paused by an admin' });
+    expect((await readModels.jobs.list({ arch: 'amd64', status: 'Waiting' })).items.map((job) => job.reason?.code)).toEqual(['paused_by_admin', 'paused_by_admin']);
     await append('builder-b1', [{ type: 'BuilderResumed', data: { name: 'b1', resumedBy: 'admin', resumedAt: at(4) } }]);
     await project();
     expect((await readModels.jobs.get(3))?.reason).toMatchObject({ code: 'queued' });

@@ -1,0 +1,59 @@
+import type { Reason } from '@tsbit/domain';
+
+/** The builders that bear on one queue (`<format>.<suite>.<arch>`), as the read model shows them. */
+export interface QueueCapacity {
+  /** Builders not lost that build the queue's architecture, for any suite or format. */
+  onlineForArch: number;
+  /** Of those, the ones that build its suite and format too. */
+  capable: number;
+  /** Build slots of the capable builders that are not paused. */
+  openSlots: number;
+}
+
+/** Where a job stands in its queue; known when one job is asked for, not for a whole list page. */
+export interface QueuePlace {
+  /** Waiting jobs that go before it: higher priority, or the same and submitted earlier. */
+  ahead: number;
+  /** Mean seconds of the queue's recent successful builds; null before the first. */
+  averageBuildSeconds: number | null;
+}
+
+export interface WaitingExplanation {
+  reason: Reason;
+  estimatedStartAt: string | null;
+}
+
+interface QueueOf {
+  suite: string;
+  arch: string;
+  format: string;
+}
+
+/**
+ * Why a job that waits for a slot has none yet, in the order a user needs to know it: nobody can
+ * build it at all, everybody who could is drained, or it waits its turn (with its place and an
+ * estimate when the place is known). `now` is passed in so that the estimate is testable.
+ */
+export function explainWaiting(job: QueueOf, capacity: QueueCapacity, place: QueuePlace | undefined, now: Date): WaitingExplanation {
+  if (capacity.onlineForArch === 0) {
+    return { reason: { code: 'no_builder_online', message: `no builder online for ${job.arch}`, jobIds: [] }, estimatedStartAt: null };
+  }
+  if (capacity.capable === 0) {
+    return { reason: { code: 'no_builder_online', message: `no builder online for ${job.suite}/${job.arch} (${job.format})`, jobIds: [] }, estimatedStartAt: null };
+  }
+  if (capacity.openSlots === 0) {
+    return { reason: { code: 'paused_by_admin', message: `every builder for ${job.suite}/${job.arch} is paused by an admin`, jobIds: [] }, estimatedStartAt: null };
+  }
+  if (!place) {
+    return { reason: { code: 'queued', message: `in the queue for ${job.suite}/${job.arch}`, jobIds: [] }, estimatedStartAt: null };
+  }
+  // Jobs ahead leave in rounds of one build per open slot; the job starts when its round comes.
+  const roundsAhead = Math.floor(place.ahead / capacity.openSlots);
+  const estimatedStartAt = place.averageBuildSeconds === null ? null : new Date(now.getTime() + roundsAhead * place.averageBuildSeconds * 1000).toISOString();
+  return { reason: { code: 'queued', message: `${ordinal(place.ahead + 1)} in the queue for ${job.suite}/${job.arch}`, jobIds: [] }, estimatedStartAt };
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}

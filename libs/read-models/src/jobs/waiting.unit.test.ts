@@ -1,0 +1,46 @@
+import { explainWaiting, type QueueCapacity } from './waiting';
+
+const job = { suite: 'bookworm', arch: 'arm64', format: 'deb' };
+const now = new Date('2026-12-01T10:00:00Z');
+const open = (openSlots: number): QueueCapacity => ({ onlineForArch: 1, capable: 1, openSlots });
+
+describe('why a job waits for a slot', () => {
+  it('given no builder online for its architecture, says so, without an estimate', () => {
+    expect(explainWaiting(job, { onlineForArch: 0, capable: 0, openSlots: 0 }, undefined, now)).toEqual({
+      reason: { code: 'no_builder_online', message: 'no builder online for arm64', jobIds: [] },
+      estimatedStartAt: null,
+    });
+  });
+
+  it('given builders for the architecture but none for its suite and format, names the whole queue', () => {
+    expect(explainWaiting(job, { onlineForArch: 2, capable: 0, openSlots: 0 }, undefined, now).reason).toEqual({
+      code: 'no_builder_online',
+      message: 'no builder online for bookworm/arm64 (deb)',
+      jobIds: [],
+    });
+  });
+
+  it('given every capable builder paused, says an admin paused them', () => {
+    expect(explainWaiting(job, { onlineForArch: 1, capable: 1, openSlots: 0 }, { ahead: 0, averageBuildSeconds: 60 }, now)).toEqual({
+      reason: { code: 'paused_by_admin', message: 'every builder for bookworm/arm64 is paused by an admin', jobIds: [] },
+      estimatedStartAt: null,
+    });
+  });
+
+  it('given its place in the queue, gives it as an ordinal and estimates from recent builds per open slot', () => {
+    const explained = explainWaiting(job, open(2), { ahead: 5, averageBuildSeconds: 60 }, now);
+    expect(explained.reason).toEqual({ code: 'queued', message: '6th in the queue for bookworm/arm64', jobIds: [] });
+    // five ahead on two slots: two full rounds of one-minute builds before its turn
+    expect(explained.estimatedStartAt).toBe('2026-12-01T10:02:00.000Z');
+  });
+
+  it('given the first place, starts now; given no finished build yet, gives no estimate', () => {
+    expect(explainWaiting(job, open(1), { ahead: 0, averageBuildSeconds: 30 }, now)).toMatchObject({ reason: { message: '1st in the queue for bookworm/arm64' }, estimatedStartAt: now.toISOString() });
+    expect(explainWaiting(job, open(1), { ahead: 11, averageBuildSeconds: null }, now)).toMatchObject({ reason: { message: '12th in the queue for bookworm/arm64' }, estimatedStartAt: null });
+    expect(explainWaiting(job, open(1), { ahead: 22, averageBuildSeconds: null }, now).reason.message).toBe('23rd in the queue for bookworm/arm64');
+  });
+
+  it('given no place (a list page), says which queue it waits in', () => {
+    expect(explainWaiting(job, open(1), undefined, now)).toEqual({ reason: { code: 'queued', message: 'in the queue for bookworm/arm64', jobIds: [] }, estimatedStartAt: null });
+  });
+});
