@@ -25,7 +25,7 @@ import { PermanentFailure, REPORT_ROUTING_KEY, topologyNames, type Broker, type 
 import { counter, createHttpServer, histogram, metricsRegistry } from '@tsbit/service-kit';
 import { FarmModel, isFinal, type Dispatch, type JobChange, type TrackedJob } from './farm-model';
 import { buildPriority, buildRequestFor, buildRequestId, cancelMessageId } from './policy/build-request';
-import { classifyFailure, dependencyWaitBackoffMs, dependencyWaitReason } from './policy/failures';
+import { classifyFailure, dependencyWaitBackoffMs, dependencyWaitReason, missingBuildDependencies, providedPackages } from './policy/failures';
 import { dependencyStatus, shouldStopRunning } from './policy/job-views';
 import { LeaseBook, leaseTiming } from './policy/leases';
 import { MalformedReport, parseReport, type BuilderReport } from './reports';
@@ -512,8 +512,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         return;
       }
       case 'succeeded': {
+        // Taken before the success is recorded: a finished job leaves the model.
+        const job = model.job(report.jobId)?.state.job;
         const events = await runJob(report.jobId, { type: 'SucceedBuild', attempt: report.attempt, builder, artifacts: report.artifacts, at: at() }, asBuilder);
         if (events === undefined) reportsRefused.inc({ report: 'succeeded' });
+        const succeeded = events?.find((event) => event.type === 'BuildSucceeded');
+        if (succeeded && job) {
+          const released = model.packagesPublished(job.suite, providedPackages(job.package, report.artifacts));
+          if (released.length > 0) {
+            logger.info({ jobId: report.jobId, released }, 'jobs in dependency wait go again: the build they waited for is done');
+            scheduleDispatch();
+          }
+        }
         return;
       }
       case 'failed':
@@ -527,19 +537,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   /**
-   * A dependency wait is recorded as an infrastructure failure (the decider retries it up to its
-   * limit), then the retried job is Blocked with reason dependency_wait and held back for a
-   * back-off before it is queued again, instead of hitting the same missing packages at once.
+   * A dependency wait is recorded as an infrastructure failure (the decider retries it however
+   * often it takes), then the retried job is Blocked with reason dependency_wait and held back:
+   * until the farm builds one of the packages the builder found missing, or for a back-off that
+   * doubles with each wait, whichever comes first, instead of hitting the same gap at once.
    */
   async function onFailed(report: BuilderReport & { kind: 'failed' }, asBuilder: Actor): Promise<void> {
     const { jobId, attempt, builder } = report;
     const failure = classifyFailure(report);
     let backoffMs = 0;
     if (failure.dependencyWait) {
-      const retries = model.job(jobId)?.state.infrastructureRetries ?? 0;
+      const retries = model.job(jobId)?.state.dependencyWaits ?? 0;
       backoffMs = dependencyWaitBackoffMs(backoffBaseMs, retries + 1);
       // Held before the retry is recorded, so that no dispatch pass takes it in between.
-      model.hold(jobId, nowMs() + backoffMs);
+      model.hold(jobId, nowMs() + backoffMs, missingBuildDependencies(report.message));
     }
     let events: JobEvent[] | undefined;
     try {
@@ -551,7 +562,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     if (events === undefined) reportsRefused.inc({ report: 'failed' });
     if (!failure.dependencyWait) return;
     if (events?.some((event) => event.type === 'JobRetried')) {
-      await runJob(jobId, { type: 'BlockJob', reason: dependencyWaitReason(report, backoffMs), at: at() });
+      await runJob(jobId, { type: 'BlockJob', reason: dependencyWaitReason(report, backoffMs, model.awaitedBy(jobId)), at: at() });
     } else {
       model.unhold(jobId);
     }

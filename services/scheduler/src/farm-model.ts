@@ -91,6 +91,8 @@ export class FarmModel {
    * shows Failed (and is compacted) before its JobRetried arrives.
    */
   private readonly holds = new Map<number, number>();
+  /** Held jobs in dependency wait, with the packages whose publication ends their hold early. */
+  private readonly awaitedPackages = new Map<number, { suite: string; names: ReadonlySet<string> }>();
   /** Dispatching, queued or building. */
   private readonly outstanding = new Map<number, TrackedJob>();
   private readonly dependants = new Map<number, Set<number>>();
@@ -186,17 +188,38 @@ export class FarmModel {
     this.place(job);
   }
 
-  /** Keeps a job from dispatch until `until` (ms). */
-  hold(jobId: number, until: number): void {
+  /**
+   * Keeps a job from dispatch until `until` (ms), or until the farm builds one of the `awaited`
+   * packages for its suite, whichever comes first.
+   */
+  hold(jobId: number, until: number, awaited: string[] = []): void {
     this.holds.set(jobId, Math.max(this.holds.get(jobId) ?? 0, until));
     const job = this.jobs.get(jobId);
+    if (job && awaited.length > 0) this.awaitedPackages.set(jobId, { suite: job.state.job.suite, names: new Set(awaited) });
     if (job) this.place(job);
   }
 
   unhold(jobId: number): void {
+    this.awaitedPackages.delete(jobId);
     if (!this.holds.delete(jobId)) return;
     const job = this.jobs.get(jobId);
     if (job) this.place(job);
+  }
+
+  /** A build for `suite` made `provided` installable: the jobs that waited for one of them go. */
+  packagesPublished(suite: string, provided: string[]): number[] {
+    const released: number[] = [];
+    for (const [jobId, awaited] of this.awaitedPackages) {
+      if (awaited.suite !== suite || !provided.some((name) => awaited.names.has(name))) continue;
+      this.unhold(jobId);
+      released.push(jobId);
+    }
+    return released;
+  }
+
+  /** The packages a held job waits for, if its builder's report named them. */
+  awaitedBy(jobId: number): string[] {
+    return [...(this.awaitedPackages.get(jobId)?.names ?? [])];
   }
 
   /** A dispatch that failed before its JobQueued was appended: the job waits for a slot again. */
@@ -414,13 +437,16 @@ export class FarmModel {
     if (state.status === 'Blocked' && state.reason?.code === 'dependency_wait') {
       // Its dependencies were judged when it was first queued; it waits out the back-off only.
       job.released = true;
-      const backoff = dependencyWaitBackoffMs(this.options.dependencyWaitBackoffMs, state.infrastructureRetries);
+      const backoff = dependencyWaitBackoffMs(this.options.dependencyWaitBackoffMs, state.dependencyWaits);
       if (blockedAt !== undefined && !Number.isNaN(blockedAt)) this.holds.set(jobId, Math.max(this.holds.get(jobId) ?? 0, blockedAt + backoff));
     } else if (state.queued || state.status !== 'Waiting') {
       // The next attempt that waits has its dependencies judged again.
       job.released = false;
       // Dispatched: the hold has done its work. (`queued` stays true through Building and after.)
-      if (state.status === 'Waiting' && state.queued) this.holds.delete(jobId);
+      if (state.status === 'Waiting' && state.queued) {
+        this.holds.delete(jobId);
+        this.awaitedPackages.delete(jobId);
+      }
     }
     if (isFinal(state.status)) {
       for (const dependency of state.job.dependsOn) this.dependants.get(dependency)?.delete(jobId);
@@ -437,7 +463,10 @@ export class FarmModel {
     this.unplace(jobId, job.routingKey);
     this.jobs.delete(jobId);
     // A Failed job may be retried at once (its JobRetried is on its way): its hold stays.
-    if (job.state.status !== 'Failed') this.holds.delete(jobId);
+    if (job.state.status !== 'Failed') {
+      this.holds.delete(jobId);
+      this.awaitedPackages.delete(jobId);
+    }
     const view = runningViewOf(job.state);
     if (view) this.finished.set(jobId, { version: job.version, dependencyStatus: dependencyStatus(job.state), view });
     const dependants = this.dependants.get(jobId);

@@ -160,10 +160,32 @@ describe("the scheduler's picture of the farm", () => {
     f.job({ type: 'BuildFailed', data: { jobId: 1, attempt: 1, builder: 'b1', failureClass: 'infrastructure', reason: { code: 'dependency_wait', message: 'x', jobIds: [] }, artifacts: [], finishedAt: at(4) } });
     const retried = f.model.job(1);
     expect(retried).toBeUndefined();
-    f.model.setJobState({ job: submittedJob(1).data, status: 'Waiting', attempt: 1, queued: false, infrastructureRetries: 1, reason: null }, 4);
+    f.model.setJobState({ job: submittedJob(1).data, status: 'Waiting', attempt: 1, queued: false, infrastructureRetries: 1, dependencyWaits: 0, reason: null }, 4);
     f.model.release(1);
     expect(f.dispatch(T0 + 999)).toEqual([]);
     expect(f.dispatch(T0 + 1000)).toEqual([1]);
+  });
+
+  it('ends the hold of a job in dependency wait when its suite gets a package it waits for', () => {
+    const f = farm();
+    f.builder(registered('b1'));
+    f.submit(1);
+    f.dispatch();
+    f.job(started(1));
+    f.model.hold(1, T0 + BACKOFF_MS, ['libfoo-dev', 'libbar-dev']);
+    f.job(
+      { type: 'BuildFailed', data: { jobId: 1, attempt: 1, builder: 'b1', failureClass: 'infrastructure', reason: { code: 'dependency_wait', message: 'x', jobIds: [] }, artifacts: [], finishedAt: at(4) } },
+    );
+    f.model.setJobState({ job: submittedJob(1).data, status: 'Blocked', attempt: 1, queued: false, infrastructureRetries: 0, dependencyWaits: 1, reason: { code: 'dependency_wait', message: 'x', jobIds: [] } }, 5);
+    expect(f.dispatch(T0 + 1)).toEqual([]);
+    expect(f.model.awaitedBy(1)).toEqual(['libfoo-dev', 'libbar-dev']);
+
+    expect(f.model.packagesPublished('trixie', ['libfoo-dev'])).toEqual([]);
+    expect(f.model.packagesPublished('bookworm', ['libfoo1', 'foo'])).toEqual([]);
+    expect(f.dispatch(T0 + 1)).toEqual([]);
+    expect(f.model.packagesPublished('bookworm', ['foo', 'libbar-dev'])).toEqual([1]);
+    expect(f.dispatch(T0 + 1)).toEqual([1]);
+    expect(f.model.awaitedBy(1)).toEqual([]);
   });
 
   it('applies each event once, and reports a gap when a version is missing', () => {

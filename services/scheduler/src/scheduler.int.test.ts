@@ -205,6 +205,27 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect(failed?.data).toMatchObject({ failureClass: 'infrastructure', reason: { code: 'dependency_wait' } });
   });
 
+  it('queues a job in dependency wait again as soon as the farm builds a package it found missing, long before its back-off', async () => {
+    h = await startHarness({ dependencyWaitBackoffMs: 10 * 60_000 });
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1);
+    await builder.failed(1, 1, 'package', 'dependency_wait', 'dpkg-checkbuilddeps: error: Unmet build dependencies: pkg2 (>= 1.0) libother-dev');
+    const blocked = await h.waitForEvent(1, 'JobBlocked');
+    expect(blocked.data['reason']).toMatchObject({ code: 'dependency_wait', message: expect.stringContaining('as soon as the farm builds pkg2 or libother-dev') });
+
+    await h.submit(2, { package: 'pkg2' });
+    await builder.waitForRequest(2);
+    await builder.started(2);
+    await builder.succeeded(2);
+    await h.waitForStatus(2, 'Done');
+    const second = await builder.waitForRequest(1, 2);
+    expect(second.messageId).toBe('job-1:2');
+    expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildFailed', 'JobRetried', 'JobBlocked', 'JobQueued']);
+  });
+
   it('gives a paused builder no new work until it is resumed, and takes back a request it took while paused', async () => {
     h = await startHarness();
     await h.startScheduler();

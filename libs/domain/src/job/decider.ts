@@ -21,6 +21,10 @@ function known(state: JobState, action: string): KnownJobState {
   return state;
 }
 
+const leaseIsOver = (state: KnownJobState, attempt: number, action: string): never => {
+  throw new DomainError('conflict', `job ${state.job.jobId}: the lease of attempt ${attempt} expired, its builder's reports are void: cannot ${action}`);
+};
+
 /** A report from a builder must be about the attempt in play and come from its builder. */
 function currentAttempt(state: KnownJobState, attempt: number, builder: string, action: string): void {
   if (attempt !== state.attempt) {
@@ -72,7 +76,10 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
     case 'FailBuild': {
       const current = known(state, 'record a failure');
       if (current.status === 'Failed' && current.attempt === command.attempt) return [];
-      if (current.status === 'Waiting' && current.attempt === command.attempt && !current.queued) return []; // retried already
+      if (current.status === 'Waiting' && current.attempt === command.attempt && !current.queued) {
+        if (current.reason?.code === 'lease_expired') return leaseIsOver(current, command.attempt, 'record a failure');
+        return []; // retried already
+      }
       if (current.status !== 'Building' && current.status !== 'Cancelling') return conflict(state, 'record a failure');
       currentAttempt(current, command.attempt, command.builder, 'record a failure');
       const failed: JobEvent = {
@@ -82,7 +89,10 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
       if (current.status === 'Cancelling') {
         return [failed, { type: 'JobCancelled', data: { jobId, cancelledBy: system, reason: current.reason ?? reason('cancelled_by_user', 'cancelled'), cancelledAt: command.at } }];
       }
-      if (command.failureClass === 'infrastructure' && current.infrastructureRetries < MAX_INFRASTRUCTURE_RETRIES) {
+      // Missing build dependencies are the archive not being ready, not the package or the farm
+      // failing: the job waits for them however long it takes (the scheduler spaces the attempts).
+      const dependencyWait = command.reason.code === 'dependency_wait';
+      if (dependencyWait || (command.failureClass === 'infrastructure' && current.infrastructureRetries < MAX_INFRASTRUCTURE_RETRIES)) {
         return [failed, { type: 'JobRetried', data: { jobId, attempt: command.attempt + 1, retriedBy: system, automatic: true, retriedAt: command.at } }];
       }
       return [failed];
@@ -91,6 +101,7 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
       const current = known(state, 'expire a lease');
       if (current.status !== 'Building' && current.status !== 'Cancelling') {
         if (current.attempt > command.attempt || current.status === 'Cancelled') return [];
+        if (current.status === 'Waiting' && current.attempt === command.attempt && current.reason?.code === 'lease_expired') return [];
         return conflict(state, 'expire a lease');
       }
       if (command.attempt < current.attempt) return [];
@@ -98,6 +109,15 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
       const expired: JobEvent = { type: 'LeaseExpired', data: { jobId, attempt: command.attempt, builder: command.builder, expiredAt: command.at } };
       if (current.status === 'Cancelling') {
         return [expired, { type: 'JobCancelled', data: { jobId, cancelledBy: system, reason: current.reason ?? reason('cancelled_by_user', 'cancelled'), cancelledAt: command.at } }];
+      }
+      // A lost builder is an infrastructure failure like any other: a job that keeps killing its
+      // builders (out of memory, a kernel panic) must not go round the farm for ever.
+      if (current.infrastructureRetries >= MAX_INFRASTRUCTURE_RETRIES) {
+        const limit = reason(
+          'retry_limit_reached',
+          `builder ${command.builder} stopped answering; ${MAX_INFRASTRUCTURE_RETRIES + 1} attempts in a row were lost to infrastructure failures, so the farm stops retrying`,
+        );
+        return [expired, { type: 'BuildFailed', data: { jobId, attempt: command.attempt, builder: command.builder, failureClass: 'infrastructure', reason: limit, artifacts: [], finishedAt: command.at } }];
       }
       return [expired];
     }
@@ -141,7 +161,7 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
 
 export function evolve(state: JobState, event: JobEvent): JobState {
   if (event.type === 'JobSubmitted') {
-    return { status: 'Waiting', job: event.data, attempt: 0, queued: false, infrastructureRetries: 0, reason: reason('queued', 'waiting for a build slot') };
+    return { status: 'Waiting', job: event.data, attempt: 0, queued: false, infrastructureRetries: 0, dependencyWaits: 0, reason: reason('queued', 'waiting for a build slot') };
   }
   if (state.status === 'Initial') return state;
   // A job that goes back to waiting belongs to no builder any more.
@@ -158,21 +178,28 @@ export function evolve(state: JobState, event: JobEvent): JobState {
     case 'BuildFailed':
       return { ...state, status: 'Failed', builder: event.data.builder, failureClass: event.data.failureClass, reason: event.data.reason };
     case 'LeaseExpired':
-      return { ...unassigned, status: 'Waiting', queued: false, reason: reason('lease_expired', `builder ${event.data.builder} stopped answering; the job goes back to the queue`) };
+      return { ...unassigned, status: 'Waiting', queued: false, infrastructureRetries: state.infrastructureRetries + 1, reason: reason('lease_expired', `builder ${event.data.builder} stopped answering; the job goes back to the queue`) };
     case 'JobCancelRequested':
       return state.status === 'Building' ? { ...state, status: 'Cancelling', reason: event.data.reason } : state;
     case 'JobCancelled':
       return { ...state, status: 'Cancelled', reason: event.data.reason };
-    case 'JobRetried':
+    case 'JobRetried': {
+      const afterDependencyWait = event.data.automatic && state.reason?.code === 'dependency_wait';
       return {
         ...unassigned,
         status: 'Waiting',
         // The attempt number moves when the retry is queued; until then the last one stands.
         attempt: event.data.attempt - 1,
         queued: false,
-        infrastructureRetries: state.infrastructureRetries + (event.data.automatic ? 1 : 0),
-        reason: reason('queued', event.data.automatic ? 'retried by the farm after an infrastructure failure' : 'retried'),
+        // A retry by hand starts a fresh budget of automatic retries.
+        infrastructureRetries: !event.data.automatic ? 0 : state.infrastructureRetries + (afterDependencyWait ? 0 : 1),
+        dependencyWaits: afterDependencyWait ? state.dependencyWaits + 1 : 0,
+        reason: reason(
+          'queued',
+          !event.data.automatic ? 'retried' : afterDependencyWait ? 'retried once its build dependencies can be installed' : 'retried by the farm after an infrastructure failure',
+        ),
       };
+    }
     case 'JobDeleted':
       return { ...state, status: 'Deleted', previous: state.status === 'Deleted' ? state.previous : state.status };
     default:

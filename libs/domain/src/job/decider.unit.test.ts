@@ -108,6 +108,31 @@ describe('the job decider', () => {
       spec.given([submitted, queued(1), started(1), { type: 'BuildSucceeded', data: { jobId: 1, attempt: 1, builder: 'b1', artifacts: [], finishedAt: at } }]).when({ type: 'RetryJob', by: alice, automatic: false, at }).thenThrows({ kind: 'conflict' }));
   });
 
+  describe('dependency waits', () => {
+    const dependencyWait = (attempt: number): JobEvent => ({
+      type: 'BuildFailed',
+      data: { jobId: 1, attempt, builder: 'b1', failureClass: 'infrastructure', reason: reason('dependency_wait', 'libfoo-dev not installable'), artifacts: [], finishedAt: at },
+    });
+    const retriedBySystem = (attempt: number): JobEvent => ({ type: 'JobRetried', data: { jobId: 1, attempt, retriedBy: { kind: 'system', name: 'tsbit' }, automatic: true, retriedAt: at } });
+
+    it('tries again however many times the build dependencies were missing, without using up the infrastructure retries', () => {
+      const history: JobEvent[] = [submitted];
+      for (let attempt = 1; attempt <= MAX_INFRASTRUCTURE_RETRIES + 2; attempt += 1) history.push(queued(attempt), started(attempt), dependencyWait(attempt), retriedBySystem(attempt + 1));
+      const next = MAX_INFRASTRUCTURE_RETRIES + 3;
+      const { state } = spec.given([...history, queued(next), started(next)]);
+      expect(state).toMatchObject({ infrastructureRetries: 0, dependencyWaits: MAX_INFRASTRUCTURE_RETRIES + 2 });
+      spec
+        .given([...history, queued(next), started(next)])
+        .when({ type: 'FailBuild', attempt: next, builder: 'b1', failureClass: 'infrastructure', reason: reason('dependency_wait', 'libfoo-dev not installable'), artifacts: [], at })
+        .then([dependencyWait(next), retriedBySystem(next + 1)]);
+      // An infrastructure failure after all those waits still has its whole budget.
+      spec
+        .given([...history, queued(next), started(next)])
+        .when({ type: 'FailBuild', attempt: next, builder: 'b1', failureClass: 'infrastructure', reason: reason('infrastructure_failure', 'x'), artifacts: [], at })
+        .then([failedWith('infrastructure', next), retriedBySystem(next + 1)]);
+    });
+  });
+
   describe('leases', () => {
     it('voids the attempt of a builder that stopped heartbeating', () =>
       spec.given([submitted, queued(1), started(1)]).when({ type: 'ExpireLease', attempt: 1, builder: 'b1', at }).then([{ type: 'LeaseExpired', data: { jobId: 1, attempt: 1, builder: 'b1', expiredAt: at } }]));
@@ -123,6 +148,51 @@ describe('the job decider', () => {
         .given([submitted, queued(1), started(1), { type: 'LeaseExpired', data: { jobId: 1, attempt: 1, builder: 'b1', expiredAt: at } }, queued(2), started(2, 'b2')])
         .when({ type: 'SucceedBuild', attempt: 1, builder: 'b1', artifacts: [], at })
         .thenThrows({ kind: 'conflict', message: expect.stringContaining('attempt 1 is over') }));
+
+    const expired = (attempt: number, builder = 'b1'): JobEvent => ({ type: 'LeaseExpired', data: { jobId: 1, attempt, builder, expiredAt: at } });
+
+    it("refuses the dead builder's late failure before the next attempt is queued", () =>
+      spec
+        .given([submitted, queued(1), started(1), expired(1)])
+        .when({ type: 'FailBuild', attempt: 1, builder: 'b1', failureClass: 'package', reason: reason('package_failure', 'x'), artifacts: [], at })
+        .thenThrows({ kind: 'conflict', message: expect.stringContaining('lease of attempt 1 expired') }));
+
+    it('takes a second expiry of the same lease as done', () => spec.given([submitted, queued(1), started(1), expired(1)]).when({ type: 'ExpireLease', attempt: 1, builder: 'b1', at }).then([]));
+
+    it(`counts a lost builder as an infrastructure failure, and ends the job Failed after ${MAX_INFRASTRUCTURE_RETRIES} retries`, () => {
+      const history: JobEvent[] = [submitted];
+      for (let attempt = 1; attempt <= MAX_INFRASTRUCTURE_RETRIES; attempt += 1) history.push(queued(attempt), started(attempt), expired(attempt));
+      const last = MAX_INFRASTRUCTURE_RETRIES + 1;
+      history.push(queued(last), started(last));
+      expect(spec.given(history).state).toMatchObject({ infrastructureRetries: MAX_INFRASTRUCTURE_RETRIES });
+      spec.given(history).when({ type: 'ExpireLease', attempt: last, builder: 'b1', at }).then([
+        expired(last),
+        {
+          type: 'BuildFailed',
+          data: {
+            jobId: 1,
+            attempt: last,
+            builder: 'b1',
+            failureClass: 'infrastructure',
+            reason: reason('retry_limit_reached', `builder b1 stopped answering; ${last} attempts in a row were lost to infrastructure failures, so the farm stops retrying`),
+            artifacts: [],
+            finishedAt: at,
+          },
+        },
+      ]);
+    });
+
+    it('gives a job retried by hand a fresh budget of automatic retries', () => {
+      const history: JobEvent[] = [submitted];
+      for (let attempt = 1; attempt <= MAX_INFRASTRUCTURE_RETRIES; attempt += 1) history.push(queued(attempt), started(attempt), expired(attempt));
+      const last = MAX_INFRASTRUCTURE_RETRIES + 1;
+      history.push(queued(last), started(last), failedWith('infrastructure', last), { type: 'JobRetried', data: { jobId: 1, attempt: last + 1, retriedBy: alice, automatic: false, retriedAt: at } });
+      expect(spec.given(history).state).toMatchObject({ status: 'Waiting', infrastructureRetries: 0 });
+      spec
+        .given([...history, queued(last + 1), started(last + 1)])
+        .when({ type: 'ExpireLease', attempt: last + 1, builder: 'b1', at })
+        .then([expired(last + 1)]);
+    });
   });
 
   describe('cancelling', () => {
@@ -142,6 +212,27 @@ describe('the job decider', () => {
         { type: 'LeaseExpired', data: { jobId: 1, attempt: 1, builder: 'b1', expiredAt: at } },
         { type: 'JobCancelled', data: { jobId: 1, cancelledBy: { kind: 'system', name: 'tsbit' }, reason: byAlice, cancelledAt: at } },
       ]));
+
+    it('cancels a blocked job at once', () =>
+      spec
+        .given([submitted, { type: 'JobBlocked', data: { jobId: 1, reason: reason('waiting_for_dependency', 'waiting for dependency job 7', [7]), blockedAt: at } }])
+        .when({ type: 'CancelJob', by: alice, reason: byAlice, at })
+        .then([{ type: 'JobCancelled', data: { jobId: 1, cancelledBy: alice, reason: byAlice, cancelledAt: at } }]));
+
+    it("refuses a confirmation from a builder that does not run the attempt", () =>
+      spec.given(cancelling).when({ type: 'ConfirmCancel', attempt: 1, builder: 'b2', at }).thenThrows({ kind: 'conflict', message: expect.stringContaining('belongs to b1') }));
+
+    it('ends a cancelling job Cancelled, not Failed, when its build fails meanwhile', () =>
+      spec.given(cancelling).when({ type: 'FailBuild', attempt: 1, builder: 'b1', failureClass: 'infrastructure', reason: reason('infrastructure_failure', 'x'), artifacts: [], at }).then([
+        failedWith('infrastructure'),
+        { type: 'JobCancelled', data: { jobId: 1, cancelledBy: { kind: 'system', name: 'tsbit' }, reason: byAlice, cancelledAt: at } },
+      ]));
+
+    it('retries a cancelled job on request', () =>
+      spec
+        .given([submitted, { type: 'JobCancelled', data: { jobId: 1, cancelledBy: alice, reason: byAlice, cancelledAt: at } }])
+        .when({ type: 'RetryJob', by: alice, automatic: false, at })
+        .then([{ type: 'JobRetried', data: { jobId: 1, attempt: 1, retriedBy: alice, automatic: false, retriedAt: at } }]));
 
     it('refuses to cancel a finished job', () =>
       spec.given([submitted, queued(1), started(1), failedWith('package')]).when({ type: 'CancelJob', by: alice, reason: byAlice, at }).thenThrows({ kind: 'conflict' }));

@@ -8,7 +8,10 @@ interface Known {
   attempt: number;
   /** Whether the current attempt has been put on the build queue. */
   queued: boolean;
+  /** Automatic retries after infrastructure failures and lost builders since the last manual retry. */
   infrastructureRetries: number;
+  /** Attempts in a row that found build dependencies not installable yet (not limited). */
+  dependencyWaits: number;
   reason: Reason | null;
 }
 

@@ -117,23 +117,37 @@ export function evolveJob(row: JobRow | null, event: JobEvent, meta: { version: 
   }
 }
 
+type HistoryActor = { kind: string; name: string } | null;
+
+/**
+ * Who caused a job event: the actor the event names where a person or the farm chose it (submit,
+ * cancel, retry, delete); otherwise whoever appended it (a builder's report, the scheduler's
+ * lease expiry), falling back to the builder the event is about for events written without it.
+ */
+function actorOf(event: JobEvent, causedBy: unknown): HistoryActor {
+  switch (event.type) {
+    case 'JobSubmitted':
+      return event.data.submittedBy;
+    case 'JobCancelled':
+      return event.data.cancelledBy;
+    case 'JobCancelRequested':
+      return event.data.requestedBy;
+    case 'JobRetried':
+      return event.data.retriedBy;
+    case 'JobDeleted':
+      return event.data.deletedBy;
+    default: {
+      const appender = causedBy as HistoryActor | undefined;
+      if (appender) return appender;
+      return 'builder' in event.data ? { kind: 'builder', name: event.data.builder } : null;
+    }
+  }
+}
+
 /** One history entry per job event: the status it led to, when, who, why. */
 export function historyEntry(row: JobRow, event: JobEvent, meta: { position: bigint; recordedAt: string; causedBy: unknown }): JobHistoryRow {
   const data = event.data as { attempt?: number; reason?: Reason };
-  const actor =
-    event.type === 'JobSubmitted'
-      ? event.data.submittedBy
-      : event.type === 'JobCancelled'
-        ? event.data.cancelledBy
-        : event.type === 'JobCancelRequested'
-          ? event.data.requestedBy
-          : event.type === 'JobRetried'
-            ? event.data.retriedBy
-            : event.type === 'JobDeleted'
-              ? event.data.deletedBy
-              : 'builder' in event.data
-                ? { kind: 'builder', name: (event.data as { builder: string }).builder }
-                : ((meta.causedBy as { kind: string; name: string } | undefined) ?? null);
+  const actor = actorOf(event, meta.causedBy);
   return {
     position: meta.position.toString(),
     job_id: row.id,

@@ -1,4 +1,4 @@
-import { reason, type FailureClass, type Reason } from '@tsbit/domain';
+import { reason, type Artifact, type FailureClass, type Reason } from '@tsbit/domain';
 
 /** The builder's code for build dependencies that cannot be installed yet. */
 export const DEPENDENCY_WAIT_CODE = 'dependency_wait';
@@ -14,14 +14,14 @@ export interface ReportedFailure {
 export interface ClassifiedFailure {
   failureClass: FailureClass;
   reason: Reason;
-  /** Build dependencies not installable yet: retried like an infrastructure failure, after a back-off. */
+  /** Build dependencies not installable yet: the job waits for them, Blocked, and is tried again. */
   dependencyWait: boolean;
 }
 
 /**
  * How a builder's failure is recorded. A dependency wait is the world not being ready rather than
- * the package being broken, so it counts as an infrastructure failure (retried by the job
- * decider up to its limit) whatever class the builder gave it.
+ * the package being broken, so it is recorded as an infrastructure failure whatever class the
+ * builder gave it, and the job decider retries it without limit.
  */
 export function classifyFailure(failure: ReportedFailure): ClassifiedFailure {
   const text = failure.message === '' ? failure.code : `${failure.code}: ${failure.message}`;
@@ -43,7 +43,50 @@ export function dependencyWaitBackoffMs(baseMs: number, retries: number): number
 }
 
 /** The reason a job in dependency wait shows while Blocked. */
-export function dependencyWaitReason(failure: ReportedFailure, backoffMs: number): Reason {
+export function dependencyWaitReason(failure: ReportedFailure, backoffMs: number, awaited: string[] = []): Reason {
   const detail = failure.message === '' ? '' : ` (${failure.message})`;
-  return reason('dependency_wait', `build dependencies not installable yet${detail}; queued again after ${Math.ceil(backoffMs / 1000)} s`);
+  const until = awaited.length === 0 ? '' : ` or as soon as the farm builds ${awaited.join(' or ')}`;
+  return reason('dependency_wait', `build dependencies not installable yet${detail}; queued again after ${Math.ceil(backoffMs / 1000)} s${until}`);
+}
+
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+
+/**
+ * The package names a dependency wait's message says are missing: dpkg-checkbuilddeps' and
+ * sbuild's "Unmet build dependencies: libfoo-dev (>= 1.2) bar | baz", and rpmbuild's
+ * "foo-devel >= 1 is needed by ...". Alternatives count each: any of them arriving may do.
+ * Empty when the message names none; the job then waits out its back-off only.
+ */
+export function missingBuildDependencies(message: string): string[] {
+  const names = new Set<string>();
+  const unmet = /(?:unmet|missing) build dependencies:\s*(.*?)(?:\s+\/\s+|;|$)/i.exec(message);
+  if (unmet?.[1]) {
+    const relations = unmet[1].replace(/\([^)]*\)|\[[^\]]*\]|<[^>]*>/g, ' ');
+    for (const token of relations.split(/[\s,|]+/)) {
+      const name = token.replace(/:(any|native|[a-z0-9-]+)$/, '');
+      if (PACKAGE_NAME.test(name)) names.add(name);
+    }
+  }
+  for (const needed of message.matchAll(/(\S+)(?:\s*[<>=]+\s*\S+)?\s+is needed by/g)) {
+    if (needed[1] && PACKAGE_NAME.test(needed[1].toLowerCase())) names.add(needed[1].toLowerCase());
+  }
+  return [...names];
+}
+
+/**
+ * The packages a successful build makes installable: its source package and every binary
+ * package it produced (`name_version_arch.deb`, `name-version-release.arch.rpm`).
+ */
+export function providedPackages(sourcePackage: string, artifacts: Artifact[]): string[] {
+  const names = new Set<string>([sourcePackage]);
+  for (const artifact of artifacts) {
+    if (artifact.kind === 'deb' || artifact.kind === 'udeb' || artifact.kind === 'ddeb') {
+      const name = artifact.name.split('_')[0];
+      if (name) names.add(name);
+    } else if (artifact.kind === 'rpm' && !artifact.name.endsWith('.src.rpm')) {
+      const name = /^(.+)-[^-]+-[^-]+\.[^.]+\.rpm$/.exec(artifact.name)?.[1];
+      if (name) names.add(name);
+    }
+  }
+  return [...names];
 }

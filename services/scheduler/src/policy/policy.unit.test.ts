@@ -1,7 +1,7 @@
 import type { PendingJob } from '@tsbit/domain';
 import { buildPriority, buildRequestId } from './build-request';
 import { planDispatch } from './dispatch-plan';
-import { classifyFailure, dependencyWaitBackoffMs, MAX_DEPENDENCY_WAIT_BACKOFF_MS } from './failures';
+import { classifyFailure, dependencyWaitBackoffMs, MAX_DEPENDENCY_WAIT_BACKOFF_MS, missingBuildDependencies, providedPackages } from './failures';
 import { dependencyStatus, shouldStopRunning, type RunningView } from './job-views';
 import { LeaseBook, leaseTiming } from './leases';
 
@@ -89,7 +89,7 @@ describe('leases', () => {
 });
 
 describe('failures reported by builders', () => {
-  it('records a dependency wait as an infrastructure failure to retry after a back-off', () => {
+  it('records a dependency wait as an infrastructure failure, to try again once its dependencies can be installed', () => {
     expect(classifyFailure({ failureClass: 'package', code: 'dependency_wait', message: 'libfoo-dev (>= 2) not installable' })).toEqual({
       failureClass: 'infrastructure',
       reason: { code: 'dependency_wait', message: 'dependency_wait: libfoo-dev (>= 2) not installable', jobIds: [] },
@@ -106,6 +106,31 @@ describe('failures reported by builders', () => {
     expect([1, 2, 3].map((retries) => dependencyWaitBackoffMs(60_000, retries))).toEqual([60_000, 120_000, 240_000]);
     expect(dependencyWaitBackoffMs(60_000, 40)).toBe(MAX_DEPENDENCY_WAIT_BACKOFF_MS);
   });
+
+  it("reads the missing packages from dpkg-checkbuilddeps' message, without versions, architectures or profiles", () => {
+    expect(
+      missingBuildDependencies('dpkg-checkbuilddeps: error: Unmet build dependencies: libfoo-dev (>= 1.2) libbar-dev:any | libbaz-dev [amd64] tool <!nocheck> / dpkg-buildpackage: error: build dependencies/conflicts unsatisfied'),
+    ).toEqual(['libfoo-dev', 'libbar-dev', 'libbaz-dev', 'tool']);
+  });
+
+  it("reads them from rpmbuild's message, and finds none in a message that names none", () => {
+    expect(missingBuildDependencies('error: Failed build dependencies: / foo-devel >= 1.0 is needed by hello-1-1.x86_64 / bar is needed by hello-1-1.x86_64')).toEqual(['foo-devel', 'bar']);
+    expect(missingBuildDependencies('Status: dep-wait')).toEqual([]);
+  });
+
+  it('counts as provided by a build its source package and every binary package it made, not its source rpm or log', () => {
+    const artifact = (name: string, kind: 'deb' | 'rpm' | 'log' | 'dsc') => ({ name, kind, sha256: 'a'.repeat(64), size: '1' });
+    expect(
+      providedPackages('foo', [
+        artifact('libfoo1_1.2-1_amd64.deb', 'deb'),
+        artifact('libfoo-dev_1.2-1_amd64.deb', 'deb'),
+        artifact('foo-devel-1.2-1.x86_64.rpm', 'rpm'),
+        artifact('foo-1.2-1.src.rpm', 'rpm'),
+        artifact('build.log', 'log'),
+        artifact('foo_1.2-1.dsc', 'dsc'),
+      ]),
+    ).toEqual(['foo', 'libfoo1', 'libfoo-dev', 'foo-devel']);
+  });
 });
 
 describe('BuildRequests', () => {
@@ -117,7 +142,7 @@ describe('BuildRequests', () => {
 
 describe('dependencies as the scheduler judges them', () => {
   const submitted = { jobId: 1 } as never;
-  const known = { job: submitted, attempt: 1, queued: false, infrastructureRetries: 0, reason: null };
+  const known = { job: submitted, attempt: 1, queued: false, infrastructureRetries: 0, dependencyWaits: 0, reason: null };
   it('count a job deleted before it finished as missing, and a deleted finished one as it finished', () => {
     expect(dependencyStatus({ ...known, status: 'Deleted', previous: 'Waiting' })).toBeUndefined();
     expect(dependencyStatus({ ...known, status: 'Deleted', previous: 'Done' })).toBe('Done');
