@@ -181,6 +181,10 @@ export function checkJobAgainstCatalog(
     throw new DomainError('unprocessable', `arch: suite "${suite.name}" does not build "${job.arch}"`, 'arch');
   }
   if (!suite.formats.includes(job.format)) throw new DomainError('unprocessable', `format: suite "${suite.name}" does not build "${job.format}"`, 'format');
+  if (job.env !== '' && !catalog.entries.env[job.env]) {
+    const known = Object.keys(catalog.entries.env);
+    throw new DomainError('unprocessable', `env: "${job.env}" is not in the catalogue (known: ${known.length === 0 ? 'none' : known.join(', ')})`, 'env');
+  }
   if (job.env !== '' && suite.envs.length > 0 && !suite.envs.includes(job.env)) {
     throw new DomainError('unprocessable', `env: suite "${suite.name}" is not built in environment "${job.env}"`, 'env');
   }

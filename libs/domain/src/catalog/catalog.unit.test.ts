@@ -38,4 +38,12 @@ describe('the catalogue', () => {
     expect(() => checkJobAgainstCatalog(catalog, { ...job, format: 'rpm' })).toThrow(expect.objectContaining({ field: 'format' }));
     expect(() => checkJobAgainstCatalog(catalog, { ...job, sourceUrl: 'https://evil.example/x.git' })).toThrow(/blacklisted by rule 1/);
   });
+
+  it('refuses a build environment that is not in the catalogue, or that the suite is not built in', () => {
+    const job = { suite: 'bookworm', dist: '', arch: 'amd64', format: 'deb', env: 'sbuild', package: 'hello', sourceUrl: 'https://salsa.debian.org/hello.git' };
+    expect(() => checkJobAgainstCatalog(catalogOf([...base, bookworm]), job)).toThrow(expect.objectContaining({ kind: 'unprocessable', field: 'env', message: 'env: "sbuild" is not in the catalogue (known: none)' }));
+    const withEnvs = catalogOf([...base, added('env', 'sbuild'), added('env', 'pbuilder'), { ...bookworm, data: { ...bookworm.data, envs: ['pbuilder'] } }]);
+    expect(() => checkJobAgainstCatalog(withEnvs, job)).toThrow(expect.objectContaining({ field: 'env', message: 'env: suite "bookworm" is not built in environment "sbuild"' }));
+    expect(checkJobAgainstCatalog(withEnvs, { ...job, env: 'pbuilder' })).toEqual({ dist: 'debian' });
+  });
 });
