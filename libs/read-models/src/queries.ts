@@ -193,13 +193,14 @@ export function createReadModels(pool: Pool, schema: string) {
       `SELECT q.format, q.suite, q.arch,
          count(b.name) FILTER (WHERE q.arch = ANY(b.arches))::int AS "onlineForArch",
          count(b.name) FILTER (WHERE q.arch = ANY(b.arches) AND q.suite = ANY(b.suites) AND q.format = ANY(b.formats))::int AS capable,
-         coalesce(sum(b.slots) FILTER (WHERE q.arch = ANY(b.arches) AND q.suite = ANY(b.suites) AND q.format = ANY(b.formats) AND NOT b.paused), 0)::int AS "openSlots"
+         coalesce(sum(b.slots) FILTER (WHERE q.arch = ANY(b.arches) AND q.suite = ANY(b.suites) AND q.format = ANY(b.formats) AND NOT b.paused), 0)::int AS "openSlots",
+         coalesce(sum(cardinality(b.running_jobs)) FILTER (WHERE q.arch = ANY(b.arches) AND q.suite = ANY(b.suites) AND q.format = ANY(b.formats) AND NOT b.paused), 0)::int AS "busySlots"
        FROM unnest($1::text[], $2::text[], $3::text[]) AS q(format, suite, arch)
        LEFT JOIN ${schema}.builders b ON b.state <> 'lost'
        GROUP BY q.format, q.suite, q.arch`,
       [queues.map((job) => job.format), queues.map((job) => job.suite), queues.map((job) => job.arch)],
     );
-    return new Map(rows.map((row) => [queueKey(row), { onlineForArch: row.onlineForArch, capable: row.capable, openSlots: row.openSlots }]));
+    return new Map(rows.map((row) => [queueKey(row), { onlineForArch: row.onlineForArch, capable: row.capable, openSlots: row.openSlots, busySlots: row.busySlots }]));
   }
 
   async function placeInQueue(job: JobSummary): Promise<QueuePlace> {

@@ -8,6 +8,8 @@ export interface QueueCapacity {
   capable: number;
   /** Build slots of the capable builders that are not paused. */
   openSlots: number;
+  /** Of those slots, the ones running a build now. */
+  busySlots: number;
 }
 
 /** Where a job stands in its queue; known when one job is asked for, not for a whole list page. */
@@ -47,9 +49,11 @@ export function explainWaiting(job: QueueOf, capacity: QueueCapacity, place: Que
   if (!place) {
     return { reason: { code: 'queued', message: `in the queue for ${job.suite}/${job.arch}`, jobIds: [] }, estimatedStartAt: null };
   }
-  // Jobs ahead leave in rounds of one build per open slot; the job starts when its round comes.
-  const roundsAhead = Math.floor(place.ahead / capacity.openSlots);
-  const estimatedStartAt = place.averageBuildSeconds === null ? null : new Date(now.getTime() + roundsAhead * place.averageBuildSeconds * 1000).toISOString();
+  // Free slots take the jobs ahead first; after that, jobs leave in rounds of one build per open
+  // slot, each round one average build long (a running build is counted as a whole one).
+  const freeNow = Math.max(0, capacity.openSlots - capacity.busySlots);
+  const rounds = place.ahead < freeNow ? 0 : Math.floor((place.ahead - freeNow) / capacity.openSlots) + 1;
+  const estimatedStartAt = place.averageBuildSeconds === null ? null : new Date(now.getTime() + rounds * place.averageBuildSeconds * 1000).toISOString();
   return { reason: { code: 'queued', message: `${ordinal(place.ahead + 1)} in the queue for ${job.suite}/${job.arch}`, jobIds: [] }, estimatedStartAt };
 }
 

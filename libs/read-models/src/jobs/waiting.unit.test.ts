@@ -2,18 +2,18 @@ import { explainWaiting, type QueueCapacity } from './waiting';
 
 const job = { suite: 'bookworm', arch: 'arm64', format: 'deb' };
 const now = new Date('2026-12-01T10:00:00Z');
-const open = (openSlots: number): QueueCapacity => ({ onlineForArch: 1, capable: 1, openSlots });
+const open = (openSlots: number, busySlots = 0): QueueCapacity => ({ onlineForArch: 1, capable: 1, openSlots, busySlots });
 
 describe('why a job waits for a slot', () => {
   it('given no builder online for its architecture, says so, without an estimate', () => {
-    expect(explainWaiting(job, { onlineForArch: 0, capable: 0, openSlots: 0 }, undefined, now)).toEqual({
+    expect(explainWaiting(job, { onlineForArch: 0, capable: 0, openSlots: 0, busySlots: 0 }, undefined, now)).toEqual({
       reason: { code: 'no_builder_online', message: 'no builder online for arm64', jobIds: [] },
       estimatedStartAt: null,
     });
   });
 
   it('given builders for the architecture but none for its suite and format, names the whole queue', () => {
-    expect(explainWaiting(job, { onlineForArch: 2, capable: 0, openSlots: 0 }, undefined, now).reason).toEqual({
+    expect(explainWaiting(job, { onlineForArch: 2, capable: 0, openSlots: 0, busySlots: 0 }, undefined, now).reason).toEqual({
       code: 'no_builder_online',
       message: 'no builder online for bookworm/arm64 (deb)',
       jobIds: [],
@@ -21,7 +21,7 @@ describe('why a job waits for a slot', () => {
   });
 
   it('given every capable builder paused, says an admin paused them', () => {
-    expect(explainWaiting(job, { onlineForArch: 1, capable: 1, openSlots: 0 }, { ahead: 0, averageBuildSeconds: 60 }, now)).toEqual({
+    expect(explainWaiting(job, { onlineForArch: 1, capable: 1, openSlots: 0, busySlots: 0 }, { ahead: 0, averageBuildSeconds: 60 }, now)).toEqual({
       reason: { code: 'paused_by_admin', message: 'every builder for bookworm/arm64 is paused by an admin', jobIds: [] },
       estimatedStartAt: null,
     });
@@ -30,8 +30,14 @@ describe('why a job waits for a slot', () => {
   it('given its place in the queue, gives it as an ordinal and estimates from recent builds per open slot', () => {
     const explained = explainWaiting(job, open(2), { ahead: 5, averageBuildSeconds: 60 }, now);
     expect(explained.reason).toEqual({ code: 'queued', message: '6th in the queue for bookworm/arm64', jobIds: [] });
-    // five ahead on two slots: two full rounds of one-minute builds before its turn
+    // two idle slots take two of the five ahead now; the other three leave in two rounds of one-minute builds
     expect(explained.estimatedStartAt).toBe('2026-12-01T10:02:00.000Z');
+  });
+
+  it('given every slot busy, the first in the queue waits for a build to end', () => {
+    expect(explainWaiting(job, open(2, 2), { ahead: 0, averageBuildSeconds: 60 }, now).estimatedStartAt).toBe('2026-12-01T10:01:00.000Z');
+    expect(explainWaiting(job, open(2, 1), { ahead: 0, averageBuildSeconds: 60 }, now).estimatedStartAt).toBe(now.toISOString());
+    expect(explainWaiting(job, open(2, 1), { ahead: 1, averageBuildSeconds: 60 }, now).estimatedStartAt).toBe('2026-12-01T10:01:00.000Z');
   });
 
   it('given the first place, starts now; given no finished build yet, gives no estimate', () => {
