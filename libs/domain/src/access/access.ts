@@ -34,6 +34,11 @@ export const accessDecider: Decider<AccessCommand, AccessEvent, AccessState> = {
         const token = state.tokens[command.tokenId];
         if (!token) throw new DomainError('not_found', `no token ${command.tokenId}`);
         if (token.revoked) return [];
+        // Tokens are issued by admins only: without a live admin token nobody could issue one again.
+        const otherLiveAdmins = Object.values(state.tokens).filter((other) => other.role === 'admin' && !other.revoked && other.tokenId !== token.tokenId);
+        if (token.role === 'admin' && otherLiveAdmins.length === 0) {
+          throw new DomainError('conflict', `token ${token.tokenId} is the last live admin token: issue another admin token before revoking it`);
+        }
         return [{ type: 'TokenRevoked', data: { tokenId: command.tokenId, revokedBy: command.by, revokedAt: command.at } }];
       }
       default:

@@ -1,7 +1,8 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { accessDecider, accessStreamId } from '@tsbit/domain';
 import { handleCommand } from '@tsbit/event-log';
-import { mintToken } from '@tsbit/service-kit';
+import { mintToken, notFound } from '@tsbit/service-kit';
 import type { JobIntakeContext } from '../../context';
 import { actorOf, metadataOf } from '../../http/access';
 import { problems } from '../../http/schemas';
@@ -60,7 +61,12 @@ export function tokenRoutes(context: JobIntakeContext): FastifyPluginAsyncTypebo
       },
     );
     app.get('/token', { config, schema: { tags, summary: 'Every token, without secrets', response: { 200: Type.Array(TokenView), ...problems(401, 403) } } }, () => context.readModels.tokens.list());
-    app.delete('/token/:id', { config, schema: { tags, summary: 'Revoke a token', params: TokenParams, response: { 200: Type.Object({ tokenId: Type.String(), revoked: Type.Boolean() }), ...problems(400, 401, 403, 404) } } }, async (request) => {
+    app.get('/token/:id', { config, schema: { tags, summary: 'One token, without its secret', params: TokenParams, response: { 200: TokenView, ...problems(400, 401, 403, 404) } } }, async (request) => {
+      const token = (await context.readModels.tokens.list()).find((candidate) => candidate.tokenId === request.params.id);
+      if (!token) throw notFound(`no token ${request.params.id}`);
+      return token;
+    });
+    const revoke = async (request: FastifyRequest<{ Params: Static<typeof TokenParams> }>) => {
       const by = actorOf(request);
       await handleCommand({
         log: context.log,
@@ -70,6 +76,9 @@ export function tokenRoutes(context: JobIntakeContext): FastifyPluginAsyncTypebo
         metadata: metadataOf(request, by),
       });
       return { tokenId: request.params.id, revoked: true };
-    });
+    };
+    const revoked = { 200: Type.Object({ tokenId: Type.String(), revoked: Type.Boolean() }), ...problems(400, 401, 403, 404, 409) };
+    app.delete('/token/:id', { config, schema: { tags, summary: 'Revoke a token (409 for the last live admin token)', params: TokenParams, response: revoked } }, revoke);
+    app.post('/token/:id/delete', { config, schema: { tags, summary: 'Revoke a token (HTML forms)', params: TokenParams, response: revoked } }, revoke);
   };
 }

@@ -41,5 +41,27 @@ describe('/token', () => {
     expect((await h.call({ method: 'GET', url: '/token' })).statusCode).toBe(401);
     expect((await h.call({ method: 'GET', url: '/token', headers: h.as('submitter') })).statusCode).toBe(403);
     expect((await h.call({ method: 'DELETE', url: '/token/000000000000', headers: h.as('admin') })).statusCode).toBe(404);
+    expect((await h.call({ method: 'GET', url: '/token/000000000000', headers: h.as('admin') })).statusCode).toBe(404);
+  });
+
+  it('shows one token at the address it was issued at, and revokes it from an HTML form', async () => {
+    const issued = (await h.call({ method: 'POST', url: '/token', headers: h.as('admin'), payload: { name: 'form-revoked', role: 'builder' } })).json();
+    const shown = await h.call({ method: 'GET', url: `/token/${issued.tokenId}`, headers: h.as('admin') });
+    expect(shown.json()).toEqual({ tokenId: issued.tokenId, name: 'form-revoked', role: 'builder', revoked: false, issuedBy: 'admin-user', issuedAt: expect.any(String) });
+    expect((await h.call({ method: 'GET', url: `/token/${issued.tokenId}`, headers: h.as('submitter') })).statusCode).toBe(403);
+    expect((await h.call({ method: 'POST', url: `/token/${issued.tokenId}/delete`, headers: h.as('submitter') })).statusCode).toBe(403);
+    expect((await h.call({ method: 'POST', url: `/token/${issued.tokenId}/delete`, headers: h.as('admin') })).json()).toEqual({ tokenId: issued.tokenId, revoked: true });
+    expect((await h.call({ method: 'DELETE', url: `/token/${issued.tokenId}`, headers: h.as('admin') })).statusCode).toBe(200);
+    expect((await h.call({ method: 'GET', url: `/token/${issued.tokenId}`, headers: h.as('admin') })).json()).toMatchObject({ revoked: true });
+  });
+
+  it('refuses to revoke the last live admin token', async () => {
+    const tokens = (await h.call({ method: 'GET', url: '/token', headers: h.as('admin') })).json() as { tokenId: string; role: string; revoked: boolean }[];
+    const liveAdmins = tokens.filter((token) => token.role === 'admin' && !token.revoked);
+    // The harness's own admin token (the oldest) revokes every other, then is the last one.
+    const [ours, ...others] = liveAdmins;
+    for (const other of others) expect((await h.call({ method: 'DELETE', url: `/token/${other.tokenId}`, headers: h.as('admin') })).statusCode).toBe(200);
+    const refused = await h.call({ method: 'DELETE', url: `/token/${ours!.tokenId}`, headers: h.as('admin') });
+    expect(refused.json()).toMatchObject({ status: 409, detail: expect.stringContaining('last live admin token') });
   });
 });
