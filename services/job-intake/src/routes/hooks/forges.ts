@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { badRequest } from '@tsbit/service-kit';
+import type { JobRequest } from '../../jobs/job-request';
 import type { RepositoryHook } from './config';
 
 export const forges = ['github', 'gitlab', 'gitea'] as const;
@@ -9,6 +10,12 @@ export type Forge = (typeof forges)[number];
 const NO_COMMIT = /^0+$/;
 const COMMIT = /^[0-9a-f]{7,64}$/;
 const SHORT_COMMIT_LENGTH = 7;
+/**
+ * Checked when no configured entry names the repository, and its answer thrown away: an unknown
+ * repository then costs the same HMAC as a known one with a wrong signature, so neither the
+ * answer nor its timing tells an unauthenticated caller which repositories are configured.
+ */
+const DECOY_SECRET = 'no repository is configured under this name';
 
 /**
  * Compares secrets in constant time. Both sides are hashed first, so neither their content nor
@@ -75,11 +82,11 @@ export function parseHookBody(rawBody: Buffer, contentType: string | undefined):
   }
 }
 
-/** What a push event of any of the three forges says, in one shape. */
-export function pushOf(body: Json): Push {
+/** Every name the forge gives the repository of a delivery, of any event: owner/name, clone URLs, web URL. */
+export function repositoryNamesOf(body: Json): string[] {
   const repository = object(body.repository);
   const project = object(body.project);
-  const names = strings(
+  return strings(
     repository.full_name,
     project.path_with_namespace,
     repository.clone_url,
@@ -93,9 +100,17 @@ export function pushOf(body: Json): Push {
     repository.homepage,
     repository.url,
   );
+}
+
+/** What a push event of any of the three forges says, in one shape. */
+export function pushOf(body: Json): Push {
+  const repository = object(body.repository);
+  const project = object(body.project);
+  const names = repositoryNamesOf(body);
   const cloneUrl = strings(repository.clone_url, project.git_http_url, repository.git_http_url)[0] ?? '';
   const ref = typeof body.ref === 'string' ? body.ref.replace(/^refs\/(heads|tags)\//, '') : '';
-  const after = strings(body.after, body.checkout_sha)[0] ?? '';
+  // GitLab's checkout_sha is the commit even when `after` is an annotated tag's own object.
+  const after = strings(body.checkout_sha, body.after)[0] ?? '';
   if (names.length === 0 || ref === '') throw badRequest('body: not a push event: repository and ref are required', 'body');
   if (!NO_COMMIT.test(after) && !COMMIT.test(after)) throw badRequest('after: not a commit id', 'after');
   const commits = Array.isArray(body.commits) ? body.commits.map(object) : [];
@@ -112,10 +127,47 @@ export function pushOf(body: Json): Push {
 
 const normalised = (name: string): string => name.trim().toLowerCase().replace(/\/+$/, '').replace(/\.git$/, '');
 
-/** The configured hook of the pushed repository, by any of the names the forge gives it. */
-export function hookFor(hooks: readonly RepositoryHook[], push: Pick<Push, 'names'>): RepositoryHook | undefined {
-  const names = new Set(push.names.map(normalised));
-  return hooks.find((hook) => names.has(normalised(hook.repository)));
+/** Every configured entry of the repository, by any of the names the forge gives it. */
+export function hooksFor(hooks: readonly RepositoryHook[], names: readonly string[]): RepositoryHook[] {
+  const known = new Set(names.map(normalised));
+  return hooks.filter((hook) => known.has(normalised(hook.repository)));
+}
+
+/**
+ * The entries that accept the delivery: those whose own secret signed it. One repository may feed
+ * several entries (packages, branch maps), each set up as its own webhook with its own secret.
+ */
+export function signedHooks(forge: Forge, candidates: readonly RepositoryHook[], headers: IncomingHttpHeaders, rawBody: Buffer): RepositoryHook[] {
+  if (candidates.length === 0) {
+    verifySignature(forge, DECOY_SECRET, headers, rawBody);
+    return [];
+  }
+  return candidates.filter((hook) => verifySignature(forge, hook.secret, headers, rawBody));
+}
+
+/** Whether the entry builds pushes to this branch or tag. */
+export const buildsRef = (hook: RepositoryHook, ref: string): boolean => !hook.branches || hook.branches.includes(ref);
+
+/** The actor a forge's writes are recorded under: the forge's hook and the repository it pushed. */
+export const hookActorName = (forge: Forge, push: Pick<Push, 'names'>): string => `${forge}-hook:${push.names[0] ?? ''}`;
+
+/** The jobs an entry makes of a push: the pushed commit, for each of its suites. */
+export function pushJobs(hook: RepositoryHook, push: Push, receivedAt: Date): JobRequest[] {
+  const version = pushVersion(hook.baseVersion ?? '0', push.commit, push.committedAt ?? receivedAt);
+  return hook.suites.map((suite) => ({
+    package: hook.package,
+    version,
+    suite,
+    dist: hook.dist ?? '',
+    arch: hook.arch ?? 'any',
+    format: hook.format ?? 'deb',
+    env: hook.env ?? '',
+    source: { method: 'git', url: hook.url ?? push.cloneUrl, ref: push.commit },
+    priority: 0,
+    project: hook.project ?? hook.repository,
+    dependsOn: [],
+    dependsOnPackages: [],
+  }));
 }
 
 /**

@@ -1,17 +1,22 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Actor } from '@tsbit/domain';
-import { notFound, unauthorized } from '@tsbit/service-kit';
+import { unauthorized } from '@tsbit/service-kit';
 import type { JobIntakeContext } from '../../context';
 import { actorOf, metadataOf } from '../../http/access';
 import { JobSummary, problems } from '../../http/schemas';
 import { JobSubmission, jobRequestFrom } from '../../jobs/job-request';
 import { submitJobs } from '../../jobs/submission';
-import { eventOf, forges, hookFor, isPush, parseHookBody, pushOf, pushVersion, verifySignature, type Forge } from './forges';
+import { withinSuite } from './architectures';
+import { buildsRef, eventOf, forges, hookActorName, hooksFor, isPush, parseHookBody, pushJobs, pushOf, repositoryNamesOf, signedHooks, type Forge } from './forges';
 
 const tags = ['hooks'];
 const WEBHOOK_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 const Jobs = Type.Object({ jobs: Type.Array(JobSummary) });
+const HookJobs = Type.Object({
+  jobs: Type.Array(JobSummary),
+  skipped: Type.Optional(Type.Array(Type.String(), { description: 'architectures of architecture_list the suite does not build, left out' })),
+});
 const Ignored = Type.Object({ ignored: Type.String({ description: 'why nothing was built' }) });
 
 /**
@@ -32,12 +37,17 @@ export function hookRoutes(context: JobIntakeContext): FastifyPluginAsyncTypebox
           description: 'Form fields uri, method (svn, git, apt), distribution, vcs_id, architecture_list, package_version, package, suite, format.',
           consumes: ['application/x-www-form-urlencoded', 'application/json'],
           body: JobSubmission,
-          response: { 201: Jobs, ...problems(400, 401, 403, 422) },
+          response: { 201: HookJobs, ...problems(400, 401, 403, 422) },
         },
         handler: async (request, reply) => {
           const by = actorOf(request);
-          const jobs = await submitJobs(context, [jobRequestFrom(request.body, by.name)], { by, metadata: metadataOf(request, by) });
-          return reply.status(201).header('location', `/job/${jobs[0]?.id}`).send({ jobs });
+          const asked = jobRequestFrom(request.body, by.name);
+          const { arch, skipped } = withinSuite(await context.catalog.get(), asked.suite, asked.arch);
+          const jobs = await submitJobs(context, [{ ...asked, arch }], { by, metadata: metadataOf(request, by) });
+          return reply
+            .status(201)
+            .header('location', `/job/${jobs[0]?.id}`)
+            .send({ jobs, ...(skipped.length > 0 ? { skipped } : {}) });
         },
       });
     }
@@ -59,42 +69,36 @@ function webhook(app: FastifyInstance, context: JobIntakeContext, forge: Forge):
       schema: {
         tags,
         summary: `A ${forge} push webhook: builds the pushed commit for the repository's configured suites`,
-        description:
+        description: `${
           forge === 'gitlab'
-            ? 'Authenticated by X-Gitlab-Token, the secret configured for the repository.'
-            : `Authenticated by ${forge === 'github' ? 'X-Hub-Signature-256' : 'X-Gitea-Signature'}, the HMAC-SHA256 of the body under the repository's secret.`,
-        response: { 201: Jobs, 202: Ignored, ...problems(400, 401, 404, 422) },
+            ? 'Authenticated by X-Gitlab-Token, the secret of a hook configured for the repository.'
+            : `Authenticated by ${forge === 'github' ? 'X-Hub-Signature-256' : 'X-Gitea-Signature'}, the HMAC-SHA256 of the body under the secret of a hook configured for the repository.`
+        } Every hook of the repository whose secret it carries and whose branches include the ref builds; an unknown repository is answered as a wrong secret (401).`,
+        response: { 201: Jobs, 202: Ignored, ...problems(400, 401, 413, 422) },
       },
     },
     async (request, reply) => {
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const push = pushOf(parseHookBody(rawBody, request.headers['content-type']));
-      const hook = hookFor(context.hooks, push);
-      if (!hook) throw notFound(`no hook is configured for ${push.names[0]}`);
-      if (!verifySignature(forge, hook.secret, request.headers, rawBody)) throw unauthorized(`the ${forge} signature does not match the secret configured for ${hook.repository}`);
+      const body = parseHookBody(rawBody, request.headers['content-type']);
+      const names = repositoryNamesOf(body);
+      const accepted = signedHooks(forge, hooksFor(context.hooks, names), request.headers, rawBody);
+      // One answer for an unknown repository and a wrong signature, naming neither: an
+      // unauthenticated caller must not learn which repositories are configured.
+      if (accepted.length === 0) throw unauthorized(`the ${forge} signature does not match the secret of a hook configured for this repository`);
+
       const event = eventOf(forge, request.headers);
       if (!isPush(event)) return reply.status(202).send({ ignored: `${event || 'an unnamed'} event` });
+      const push = pushOf(body);
       if (push.commit === '') return reply.status(202).send({ ignored: `${push.ref} was deleted` });
-      if (hook.branches && !hook.branches.includes(push.ref)) return reply.status(202).send({ ignored: `${push.ref} is not among the branches built` });
+      const firing = accepted.filter((hook) => buildsRef(hook, push.ref));
+      if (firing.length === 0) return reply.status(202).send({ ignored: `${push.ref} is not among the branches built` });
 
-      const by: Actor = { kind: 'system', name: `${forge}-hook` };
-      const version = pushVersion(hook.baseVersion ?? '0', push.commit, push.committedAt ?? context.clock());
+      const by: Actor = { kind: 'system', name: hookActorName(forge, push) };
+      const receivedAt = context.clock();
+      // Every entry's jobs in one atomic append: a push is built for all of them or for none.
       const jobs = await submitJobs(
         context,
-        hook.suites.map((suite) => ({
-          package: hook.package,
-          version,
-          suite,
-          dist: hook.dist ?? '',
-          arch: hook.arch ?? 'any',
-          format: hook.format ?? 'deb',
-          env: hook.env ?? '',
-          source: { method: 'git' as const, url: hook.url ?? push.cloneUrl, ref: push.commit },
-          priority: 0,
-          project: hook.project ?? hook.repository,
-          dependsOn: [],
-          dependsOnPackages: [],
-        })),
+        firing.flatMap((hook) => pushJobs(hook, push, receivedAt)),
         { by, metadata: metadataOf(request, by) },
       );
       return reply.status(201).header('location', `/job/${jobs[0]?.id}`).send({ jobs });
