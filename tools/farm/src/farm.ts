@@ -29,6 +29,8 @@ export interface Farm {
   adminToken: string;
   builderToken: string;
   services: Map<string, ServiceProcess>;
+  /** Each service's own HTTP port (health, metrics), by service name. */
+  ports: ReadonlyMap<string, number>;
   startBuilder(name: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
@@ -104,7 +106,7 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
     await stop();
     throw error;
   }
-  return { apiUrl, adminToken, builderToken, services, startBuilder, stop };
+  return { apiUrl, adminToken, builderToken, services, ports, startBuilder, stop };
 }
 
 export function defaultStateDir(): string {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '@tsbit/service-kit';
 import { stopService } from './processes';
 import { makeDebianPackageRepository } from './fixtures';
 import { isFinished, startTestFarm, type TestFarm } from './testing';
@@ -18,6 +19,13 @@ describe('jobs through the whole farm', () => {
     farm = await startTestFarm({ builders: ['builder-a'], heartbeatMs: HEARTBEAT_MS });
   }, 120_000);
   afterAll(async () => farm?.close());
+
+  /** The scheduler's count of builder reports of a kind that the job decider refused. */
+  const refusedReports = async (report: string): Promise<number> => {
+    const metrics = await (await fetch(`http://127.0.0.1:${farm.farm.ports.get('scheduler')}/metrics`)).text();
+    const line = metrics.split('\n').find((candidate) => candidate.startsWith(`tsbit_reports_refused_total{report="${report}"}`));
+    return Number(line?.split(' ').pop() ?? 0);
+  };
 
   it('blocks a job on its dependency, then builds it by itself once the dependency is Done', async () => {
     const library = makeDebianPackageRepository({ package: `libdep-${id}`, buildSeconds: 2 });
@@ -109,5 +117,36 @@ describe('jobs through the whole farm', () => {
     // One build slot: at most the mass build already running, and the one already handed to the
     // builder, may start before the urgent job; every other mass build starts after it.
     expect(massStarts.filter((startedAt) => startedAt < urgentStarted).length).toBeLessThanOrEqual(2);
+  });
+
+  it("refuses what a builder frozen past its lease says later about its void attempt, while the next attempt completes elsewhere", async () => {
+    const slow = makeDebianPackageRepository({ package: `frozen-${id}`, buildSeconds: 3 });
+    const job = await farm.submit({ package: slow.package, version: '1.0', url: slow.url });
+    const building = await farm.waitForJob(job.id, 'to be Building', (current) => current.status === 'Building');
+    const frozen = farm.farm.services.get(building.builder ?? '')!;
+    // SIGSTOP freezes the builder (no heartbeats) but not its build, which goes on and ends.
+    frozen.child.kill('SIGSTOP');
+    const frozenAt = Date.now();
+    let thawed = false;
+    try {
+      const requeued = await farm.waitForJob(job.id, 'to lose its lease', (current) => current.history.some((step) => step.event === 'LeaseExpired'), 10_000);
+      const expiredAt = Date.parse(requeued.history.find((step) => step.event === 'LeaseExpired')?.at ?? '');
+      expect(expiredAt - frozenAt).toBeLessThan(2 * HEARTBEAT_MS + 500);
+
+      await farm.farm.startBuilder('builder-thaw');
+      const done = await farm.waitForJob(job.id, 'to finish', isFinished);
+      expect(done).toMatchObject({ status: 'Done', builder: 'builder-thaw', attempt: building.attempt + 1 });
+
+      const refusedBefore = await refusedReports('succeeded');
+      frozen.child.kill('SIGCONT');
+      thawed = true;
+      // It wakes up, finds its build of the void attempt finished and reports it: refused.
+      await waitFor('the late report to be refused', async () => (await refusedReports('succeeded')) > refusedBefore, { timeoutMs: 30_000, intervalMs: 100 });
+      const after = await farm.job(job.id);
+      expect(after).toMatchObject({ status: 'Done', builder: 'builder-thaw', attempt: building.attempt + 1 });
+      expect(after.history.filter((step) => step.event === 'BuildSucceeded').map((step) => step.attempt)).toEqual([building.attempt + 1]);
+    } finally {
+      if (!thawed) frozen.child.kill('SIGCONT');
+    }
   });
 });
