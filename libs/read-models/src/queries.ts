@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { JobStatus, Reason, Role } from '@tsbit/domain';
 import type { BuilderRow } from './builders/projection';
 import type { JobHistoryRow, JobRow } from './jobs/projection';
-import { explainWaiting, type QueueCapacity, type QueuePlace } from './jobs/waiting';
+import { explainWaiting, jobsAheadInFairQueue, type QueueAhead, type QueueCapacity, type QueuePlace } from './jobs/waiting';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
@@ -204,18 +204,21 @@ export function createReadModels(pool: Pool, schema: string) {
   }
 
   async function placeInQueue(job: JobSummary): Promise<QueuePlace> {
-    const { rows } = await pool.query<{ ahead: number; average: number | null }>(
-      `SELECT
-         (SELECT count(*)::int FROM ${schema}.jobs w
-            WHERE w.status = 'Waiting' AND NOT w.deleted AND w.format = $1 AND w.suite = $2 AND w.arch = $3
-              AND (w.priority > $4 OR (w.priority = $4 AND w.id < $5))) AS ahead,
+    const { rows } = await pool.query<QueueAhead & { average: number | null }>(
+      `WITH queue AS (
+         SELECT w.id, w.priority, w.project FROM ${schema}.jobs w
+         WHERE w.status = 'Waiting' AND NOT w.deleted AND w.format = $1 AND w.suite = $2 AND w.arch = $3 AND w.priority >= $4 AND w.id <> $5)
+       SELECT
+         (SELECT count(*)::int FROM queue WHERE priority > $4) AS "higherPriority",
+         (SELECT count(*)::int FROM queue WHERE priority = $4 AND project = $6 AND id < $5) AS "ownProjectBefore",
+         (SELECT coalesce(array_agg(n), '{}') FROM (SELECT count(*)::int AS n FROM queue WHERE priority = $4 AND project <> $6 GROUP BY project) others) AS "otherProjects",
          (SELECT avg(extract(epoch FROM finished_at - started_at))::float FROM (
             SELECT finished_at, started_at FROM ${schema}.jobs d
             WHERE d.status = 'Done' AND d.format = $1 AND d.suite = $2 AND d.arch = $3 ORDER BY d.id DESC LIMIT ${RECENT_BUILDS_FOR_ESTIMATE}) recent) AS average`,
-      [job.format, job.suite, job.arch, job.priority, job.id],
+      [job.format, job.suite, job.arch, job.priority, job.id, job.project],
     );
-    const { ahead, average } = rows[0] as { ahead: number; average: number | null };
-    return { ahead, averageBuildSeconds: average };
+    const row = rows[0] as QueueAhead & { average: number | null };
+    return { ahead: jobsAheadInFairQueue(row), averageBuildSeconds: row.average };
   }
 
   /**

@@ -20,6 +20,28 @@ export interface QueuePlace {
   averageBuildSeconds: number | null;
 }
 
+/** What the queue holds before a job, as the fair dispatcher will take it. */
+export interface QueueAhead {
+  /** Waiting jobs of a higher priority: they all go first. */
+  higherPriority: number;
+  /** The job's own project's jobs of its priority submitted before it. */
+  ownProjectBefore: number;
+  /** For each other project with jobs of the job's priority: how many it has. */
+  otherProjects: number[];
+}
+
+/**
+ * How many jobs go before a job. Projects of one priority take turns for free slots, so until
+ * the job's own turn each other project gets as many builds as the jobs of its own project ahead
+ * of it, or all it has if that is fewer: an urgent build behind a mass rebuild of another project
+ * is first, not five-thousandth. (Who goes first within a round depends on builds running and
+ * served so far, which the read model does not keep; this counts the job's project first.)
+ */
+export function jobsAheadInFairQueue(ahead: QueueAhead): number {
+  const turnsOfOthers = ahead.otherProjects.reduce((sum, waiting) => sum + Math.min(waiting, ahead.ownProjectBefore), 0);
+  return ahead.higherPriority + ahead.ownProjectBefore + turnsOfOthers;
+}
+
 export interface WaitingExplanation {
   reason: Reason;
   estimatedStartAt: string | null;

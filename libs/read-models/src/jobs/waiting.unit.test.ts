@@ -1,4 +1,4 @@
-import { explainWaiting, type QueueCapacity } from './waiting';
+import { explainWaiting, jobsAheadInFairQueue, type QueueCapacity } from './waiting';
 
 const job = { suite: 'bookworm', arch: 'arm64', format: 'deb' };
 const now = new Date('2026-12-01T10:00:00Z');
@@ -48,5 +48,19 @@ describe('why a job waits for a slot', () => {
 
   it('given no place (a list page), says which queue it waits in', () => {
     expect(explainWaiting(job, open(1), undefined, now)).toEqual({ reason: { code: 'queued', message: 'in the queue for bookworm/arm64', jobIds: [] }, estimatedStartAt: null });
+  });
+});
+
+describe('how many jobs go before a waiting job, projects taking turns', () => {
+  it('given an urgent job of its own project behind a mass rebuild of another, none of the rebuild goes first', () => {
+    expect(jobsAheadInFairQueue({ higherPriority: 0, ownProjectBefore: 0, otherProjects: [5000] })).toBe(0);
+  });
+
+  it('given jobs of its own project ahead, each other project gets as many turns, up to what it has', () => {
+    expect(jobsAheadInFairQueue({ higherPriority: 0, ownProjectBefore: 3, otherProjects: [5000, 2] })).toBe(3 + 3 + 2);
+  });
+
+  it('given jobs of a higher priority, they all go first', () => {
+    expect(jobsAheadInFairQueue({ higherPriority: 7, ownProjectBefore: 1, otherProjects: [] })).toBe(8);
   });
 });
