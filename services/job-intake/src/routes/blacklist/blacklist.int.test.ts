@@ -49,3 +49,57 @@ describe('/blacklist', () => {
     expect(await submitStatus({ package: 'doomed-too-pkg' })).toBe(201);
   });
 });
+
+describe('the /blacklist list: filter, sort, page with a cursor', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    for (const [field, regex] of [['name', '^a-'], ['vcs_uri', 'b\\.example'], ['name', '^c-'], ['vcs_uri', 'd\\.example'], ['name', '^e-']]) {
+      expect((await h.call({ method: 'POST', url: '/blacklist', headers: h.as('admin'), payload: { field, regex } })).statusCode).toBe(201);
+    }
+  });
+  afterAll(() => h.close());
+
+  const get = (url: string) => h.call({ method: 'GET', url });
+  const ids = (rules: { ruleId: number }[]) => rules.map((rule) => rule.ruleId);
+  /** The rule ids of each page, following `Link: rel="next"` to the last page. */
+  const pagesOf = async (url: string): Promise<number[][]> => {
+    const pages: number[][] = [];
+    for (let next: string | undefined = url; next !== undefined; ) {
+      const response = await get(next);
+      pages.push(ids(response.json()));
+      next = /^<([^>]+)>; rel="next"$/.exec(String(response.headers.link ?? ''))?.[1];
+    }
+    return pages;
+  };
+
+  it('filters by field, or by a rule id given as a number, and counts them in X-Total-Count', async () => {
+    const byUri = await get('/blacklist?field=vcs_uri');
+    expect([ids(byUri.json()), byUri.headers['x-total-count']]).toEqual([[2, 4], '2']);
+    expect((await get('/blacklist?ruleId=3')).json()).toEqual([{ ruleId: 3, field: 'name', regex: '^c-' }]);
+    expect((await get('/blacklist?regex=%5Ee-')).json()).toEqual([{ ruleId: 5, field: 'name', regex: '^e-' }]);
+  });
+
+  it('pages in rule order or any sort, each rule once, also when rules are added and removed meanwhile', async () => {
+    expect(await pagesOf('/blacklist?limit=2')).toEqual([[1, 2], [3, 4], [5]]);
+    expect(await pagesOf('/blacklist?limit=2&sort=-ruleId&field=name')).toEqual([[5, 3], [1]]);
+    expect(await pagesOf('/blacklist?limit=3&sort=field')).toEqual([[1, 3, 5], [2, 4]]);
+    const first = await get('/blacklist?limit=2&sort=-ruleId');
+    expect(ids(first.json())).toEqual([5, 4]);
+    await h.call({ method: 'DELETE', url: '/blacklist/4', headers: h.as('admin') });
+    await h.call({ method: 'POST', url: '/blacklist', headers: h.as('admin'), payload: { field: 'name', regex: '^f-' } });
+    expect(await pagesOf(/<([^>]+)>/.exec(String(first.headers.link))?.[1] as string)).toEqual([[3, 2], [1]]);
+  });
+
+  it('refuses an unknown sort, a bad cursor, a rule id that is not a number: 400 naming the parameter', async () => {
+    expect((await get('/blacklist?sort=regexp')).json()).toMatchObject({ status: 400, field: 'sort' });
+    expect((await get('/blacklist?cursor=bm90IGEgY3Vyc29y')).json()).toMatchObject({ status: 400, field: 'cursor' });
+    expect((await get('/blacklist?ruleId=first')).json()).toMatchObject({ status: 400, field: 'ruleId' });
+    expect((await get('/blacklist?field=maintainer')).json()).toMatchObject({ status: 400, field: 'field' });
+  });
+
+  it('offers no PUT /blacklist/:id: the catalogue has no command that changes a rule in place', async () => {
+    expect((await h.call({ method: 'PUT', url: '/blacklist/1', headers: h.as('admin'), payload: { field: 'name', regex: '^z-' } })).statusCode).toBe(404);
+    expect((await get('/blacklist/1')).json()).toEqual({ ruleId: 1, field: 'name', regex: '^a-' });
+  });
+});

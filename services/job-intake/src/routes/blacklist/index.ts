@@ -17,7 +17,9 @@ type NewRule = Static<typeof NewRule>;
 
 /**
  * pyBit's blacklist: rules (`field` + `regex`) that refuse matching submissions with 422. Rules
- * live in the catalogue stream and are numbered by it.
+ * live in the catalogue stream and are numbered by it. There is no `PUT /blacklist/:id`: the
+ * catalogue has no command that changes a rule, and removing and adding one would renumber it in
+ * two appends, with a moment between them when neither rule refuses anything.
  */
 export function blacklistRoutes(context: JobIntakeContext): FastifyPluginAsync {
   return async (app) => {
@@ -25,6 +27,7 @@ export function blacklistRoutes(context: JobIntakeContext): FastifyPluginAsync {
     collectionRoutes(app, {
       ...resource,
       item: Rule,
+      key: (rule) => [rule.ruleId],
       items: async () => Object.values((await context.catalog.get()).blacklist).sort((a, b) => a.ruleId - b.ruleId),
       find: (rules, id) => rules.find((rule) => rule.ruleId === id),
     });

@@ -63,3 +63,58 @@ describe('/buildd', () => {
     expect((await h.call({ method: 'POST', url: '/buildd/nobody/pause', headers: h.as('admin') })).statusCode).toBe(404);
   });
 });
+
+describe('the /buildd list: filter, sort, page with a cursor', () => {
+  let h: Harness;
+  const at = () => new Date().toISOString();
+  const register = (name: string, arches: string[], slots: number) =>
+    handleCommand({ log: h.log, stream: builderStreamId(name), decider: builderDecider, command: { type: 'RegisterBuilder', name, capabilities: { arches, suites: ['bookworm'], formats: ['deb'], slots }, at: at() } });
+
+  beforeAll(async () => {
+    h = await startHarness();
+    await register('arm-1', ['arm64'], 4);
+    await register('x86-2', ['amd64', 'i386'], 2);
+    await register('x86-1', ['amd64'], 8);
+    await register('x86-3', ['amd64'], 2);
+    await handleCommand({ log: h.log, stream: builderStreamId('x86-3'), decider: builderDecider, command: { type: 'MarkBuilderLost', name: 'x86-3', at: at() } });
+    await h.project();
+  });
+  afterAll(() => h.close());
+
+  const get = (url: string) => h.call({ method: 'GET', url });
+  const names = (builders: { name: string }[]) => builders.map((builder) => builder.name);
+  /** The builder names of each page, following `Link: rel="next"` to the last page. */
+  const pagesOf = async (url: string): Promise<string[][]> => {
+    const pages: string[][] = [];
+    for (let next: string | undefined = url; next !== undefined; ) {
+      const response = await get(next);
+      pages.push(names(response.json()));
+      next = /^<([^>]+)>; rel="next"$/.exec(String(response.headers.link ?? ''))?.[1];
+    }
+    return pages;
+  };
+
+  it('filters by an architecture a builder has, by state and slots, and counts them in X-Total-Count', async () => {
+    const amd64 = await get('/buildd?arches=amd64');
+    expect([names(amd64.json()), amd64.headers['x-total-count']]).toEqual([['x86-1', 'x86-2', 'x86-3'], '3']);
+    expect(names((await get('/buildd?arches=amd64&state=idle&slots=2')).json())).toEqual(['x86-2']);
+    expect(names((await get('/buildd/?state=lost')).json())).toEqual(['x86-3']);
+  });
+
+  it('sorts by a field, ties by name, and pages through every builder once', async () => {
+    expect(names((await get('/buildd?sort=-slots')).json())).toEqual(['x86-1', 'arm-1', 'x86-3', 'x86-2']);
+    expect(await pagesOf('/buildd?limit=3')).toEqual([['arm-1', 'x86-1', 'x86-2'], ['x86-3']]);
+    expect(await pagesOf('/buildd?limit=1&sort=slots&arches=amd64')).toEqual([['x86-2'], ['x86-3'], ['x86-1']]);
+  });
+
+  it('refuses an unknown sort or state, a bad cursor, and a list field as a sort: 400 naming the parameter', async () => {
+    expect((await get('/buildd?sort=speed')).json()).toMatchObject({ status: 400, field: 'sort' });
+    expect((await get('/buildd?sort=arches')).json()).toMatchObject({ status: 400, field: 'sort' });
+    expect((await get('/buildd?state=flying')).json()).toMatchObject({ status: 400, field: 'state' });
+    expect((await get('/buildd?cursor=!!')).json()).toMatchObject({ status: 400, field: 'cursor' });
+  });
+
+  it('offers no PUT /buildd/:name: builders register themselves over RabbitMQ', async () => {
+    expect((await h.call({ method: 'PUT', url: '/buildd/x86-1', headers: h.as('admin'), payload: { slots: 99 } })).statusCode).toBe(404);
+  });
+});

@@ -6,12 +6,13 @@ import type { BuilderView } from '@tsbit/read-models';
 import { notFound } from '@tsbit/service-kit';
 import type { JobIntakeContext } from '../../context';
 import { actorOf, metadataOf } from '../../http/access';
-import { PAGE_SIZE } from '../../http/collection';
+import { listRoutes, PAGE_SIZE } from '../../http/collection';
 import { Count, JobPage, NameParams, PageParams, problems } from '../../http/schemas';
 import { listJobs } from '../../jobs/list';
 import { JobListQuery } from '../job/schemas';
 
-const tags = ['builders'];
+const tag = 'builders';
+const tags = [tag];
 const config = { access: 'read' as const };
 
 const Builder = Type.Object({
@@ -49,9 +50,14 @@ export function builderRoutes(context: JobIntakeContext): FastifyPluginAsyncType
     };
     const builders = () => context.readModels.builders.list();
 
-    for (const url of ['/buildd', '/buildd/']) {
-      app.get(url, { config, schema: { tags, summary: 'Every builder: capabilities, state, running jobs', hide: url.endsWith('/'), response: { 200: Type.Array(Builder), ...problems(401, 403) } } }, builders);
-    }
+    listRoutes(app, {
+      resource: 'buildd',
+      tag,
+      summary: 'Every builder: capabilities, state, running jobs; filter, sort, page with a cursor (Link: rel="next")',
+      item: Builder,
+      key: (found: BuilderView) => [found.name],
+      items: builders,
+    });
     app.get('/buildd/page/:n', { config, schema: { tags, summary: `A page of ${PAGE_SIZE} builders`, params: PageParams, response: { 200: Type.Array(Builder), ...problems(400, 401, 403) } } }, async (request) =>
       (await builders()).slice((request.params.n - 1) * PAGE_SIZE, request.params.n * PAGE_SIZE),
     );

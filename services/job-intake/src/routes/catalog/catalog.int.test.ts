@@ -156,3 +156,130 @@ describe('the catalogue resources', () => {
     });
   });
 });
+
+/** The items of each page, following `Link: rel="next"` from `url` to the last page. */
+async function pagesOf(h: Harness, url: string): Promise<{ name: string }[][]> {
+  const pages: { name: string }[][] = [];
+  for (let next: string | undefined = url; next !== undefined; ) {
+    const response = await h.call({ method: 'GET', url: next });
+    expect(response.statusCode).toBe(200);
+    pages.push(response.json());
+    next = /^<([^>]+)>; rel="next"$/.exec(String(response.headers.link ?? ''))?.[1];
+  }
+  return pages;
+}
+
+describe('the catalogue lists: filter, sort, page with a cursor', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  const admin = (method: 'POST' | 'PUT', url: string, payload: Record<string, unknown>) => h.call({ method, url, headers: h.as('admin'), payload });
+  const names = (items: { name: string }[]) => items.map((item) => item.name);
+
+  it('filters by exact match, sorts either way, and counts the filtered items in X-Total-Count', async () => {
+    const descending = await h.call({ method: 'GET', url: '/arch?sort=-name' });
+    expect([names(descending.json()), descending.headers['x-total-count'], descending.headers.link]).toEqual([['i386', 'arm64', 'amd64'], '3', undefined]);
+    const one = await h.call({ method: 'GET', url: '/arch/?name=arm64' });
+    expect([names(one.json()), one.headers['x-total-count']]).toEqual([['arm64'], '1']);
+    expect((await h.call({ method: 'GET', url: '/dist?description=Debian' })).json()).toEqual([{ name: 'debian', description: 'Debian' }]);
+    expect(names((await h.call({ method: 'GET', url: '/status?sort=name&limit=2' })).json())).toEqual(['Blocked', 'Building']);
+  });
+
+  it('pages with the cursor of the Link header: no entry lost or repeated, even when entries are added meanwhile', async () => {
+    const first = await h.call({ method: 'GET', url: '/arch?limit=2' });
+    expect(names(first.json())).toEqual(['amd64', 'arm64']);
+    expect(first.headers.link).toMatch(/^<\/arch\?limit=2&cursor=[\w-]+>; rel="next"$/);
+    expect((await admin('POST', '/arch', { name: 'alpha' })).statusCode).toBe(201);
+    expect((await admin('POST', '/arch', { name: 'sparc64' })).statusCode).toBe(201);
+    const next = /<([^>]+)>/.exec(String(first.headers.link))?.[1] as string;
+    expect(names((await pagesOf(h, next)).flat())).toEqual(['i386', 'sparc64']);
+    expect((await pagesOf(h, '/arch?limit=2&sort=-name')).map(names)).toEqual([['sparc64', 'i386'], ['arm64', 'amd64'], ['alpha']]);
+  });
+
+  it('filters suites by their fields, a list field when it holds the value, and pages them', async () => {
+    await admin('POST', '/format', { name: 'rpm' });
+    for (const [name, formats] of [['trixie', ['deb']], ['forky', ['deb', 'rpm']], ['el9', ['rpm']]] as const) {
+      expect((await admin('POST', '/suite', { name, dist: 'debian', arches: ['arm64', 'amd64'], formats })).statusCode).toBe(201);
+    }
+    expect(names((await h.call({ method: 'GET', url: '/suite?formats=rpm' })).json())).toEqual(['el9', 'forky']);
+    expect(names((await h.call({ method: 'GET', url: '/suite?masterArch=arm64&formats=deb' })).json())).toEqual(['forky', 'trixie']);
+    expect((await pagesOf(h, '/suite?limit=1&sort=-name')).map(names)).toEqual([['trixie'], ['forky'], ['el9'], ['bookworm']]);
+    const arches = (await h.call({ method: 'GET', url: '/suitearch?suite=bookworm&sort=-masterWeight' })).json();
+    expect(arches.map((entry: { arch: string }) => entry.arch)).toEqual(['amd64', 'arm64', 'i386']);
+  });
+
+  it('refuses an unknown sort, a cursor it did not hand out or one of another sort, and unknown filters: 400 naming the parameter', async () => {
+    const problem = async (url: string) => (await h.call({ method: 'GET', url })).json();
+    expect(await problem('/arch?sort=colour')).toMatchObject({ status: 400, field: 'sort' });
+    expect(await problem('/suite?sort=formats')).toMatchObject({ status: 400, field: 'sort' });
+    expect(await problem('/arch?cursor=!!')).toMatchObject({ status: 400, field: 'cursor' });
+    const link = (await h.call({ method: 'GET', url: '/arch?limit=1' })).headers.link;
+    const cursor = /cursor=([\w-]+)/.exec(String(link))?.[1];
+    expect(await problem(`/arch?sort=-name&cursor=${cursor}`)).toMatchObject({ status: 400, field: 'cursor' });
+    expect(await problem('/arch?colour=red')).toMatchObject({ status: 400, field: 'colour' });
+    expect(await problem('/arch?limit=0')).toMatchObject({ status: 400, field: 'limit' });
+  });
+
+  it('declares the query and the headers in the OpenAPI document', async () => {
+    const document = (await h.call({ method: 'GET', url: '/openapi.json' })).json();
+    const list = document.paths['/suite'].get;
+    expect(list.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(expect.arrayContaining(['name', 'dist', 'formats', 'masterArch', 'sort', 'limit', 'cursor']));
+    expect(list.parameters.find((parameter: { name: string }) => parameter.name === 'sort').schema.enum).toContain('-name');
+    expect(Object.keys(list.responses['200'].headers)).toEqual(['x-total-count', 'link']);
+    expect(Object.keys(document.paths['/suite/{id}'])).toEqual(expect.arrayContaining(['get', 'put', 'delete']));
+  });
+});
+
+describe('PUT /<r>/:id: create or replace the one named in the path', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  const put = (url: string, payload: Record<string, unknown>, role: 'admin' | 'submitter' = 'admin') => h.call({ method: 'PUT', url, headers: h.as(role), payload });
+
+  it('adds an entry (201, Location), finds it so already (200), and refuses another description: the catalogue cannot change one', async () => {
+    const added = await put('/arch/riscv64', { description: 'RISC-V' });
+    expect([added.statusCode, added.headers.location, added.json()]).toEqual([201, '/arch/riscv64', { name: 'riscv64', description: 'RISC-V' }]);
+    expect((await put('/arch/riscv64', { name: 'riscv64', description: 'RISC-V' })).statusCode).toBe(200);
+    expect((await put('/arch/riscv64', { description: 'another' })).json()).toMatchObject({ status: 409, field: 'description' });
+    const { headers, payload } = form({ description: 'SuperH' });
+    expect((await h.call({ method: 'PUT', url: '/env/sh4', headers: { ...h.as('admin'), ...headers }, payload })).statusCode).toBe(201);
+    expect((await h.call({ method: 'GET', url: '/env/sh4' })).json()).toEqual({ name: 'sh4', description: 'SuperH' });
+  });
+
+  it('defines a suite named in the path (201), redefines it (200), and refuses a body naming another', async () => {
+    const defined = await put('/suite/trixie', { dist: 'debian', arches: 'arm64,amd64', formats: 'deb' });
+    expect([defined.statusCode, defined.headers.location, defined.json().masterArch]).toEqual([201, '/suite/trixie', 'arm64']);
+    const redefined = await put('/suite/trixie', { name: 'trixie', arches: ['amd64', 'arm64', 'i386'] });
+    expect([redefined.statusCode, redefined.json().masterArch, redefined.json().arches]).toEqual([200, 'amd64', [{ arch: 'amd64', masterWeight: 3 }, { arch: 'arm64', masterWeight: 2 }, { arch: 'i386', masterWeight: 1 }]]);
+    expect((await h.call({ method: 'GET', url: '/suite/trixie' })).json().masterArch).toBe('amd64');
+    expect((await put('/suite/trixie', { name: 'forky', arches: 'amd64' })).json()).toMatchObject({ status: 400, field: 'name' });
+    expect((await put('/suite/sid', { arches: 'sparc' })).json()).toMatchObject({ status: 422, field: 'arches' });
+  });
+
+  it('adds the architecture of the path to its suite (201) or sets its master weight (200); 422 for a suite it lacks', async () => {
+    const added = await put('/suitearch/bookworm:riscv64', { master_weight: 0 });
+    expect([added.statusCode, added.headers.location, added.json()]).toEqual([201, '/suitearch/bookworm%3Ariscv64', { id: 'bookworm:riscv64', suite: 'bookworm', arch: 'riscv64', masterWeight: 0, master: false }]);
+    const heavier = await put('/suitearch/bookworm:i386', { masterWeight: 99 });
+    expect([heavier.statusCode, heavier.json().master]).toEqual([200, true]);
+    expect((await put('/suitearch/nosuch:amd64', {})).json()).toMatchObject({ status: 422, field: 'suite_id' });
+    expect((await put('/suitearch/bookworm:amd64', { arch_id: 'arm64' })).json()).toMatchObject({ status: 400, field: 'arch_id' });
+    expect((await put('/suitearch/bookworm', {})).json()).toMatchObject({ status: 400, field: 'id' });
+  });
+
+  it('needs the admin role; status stays read-only', async () => {
+    expect((await h.call({ method: 'PUT', url: '/arch/m68k', payload: {} })).statusCode).toBe(401);
+    expect((await put('/arch/m68k', {}, 'submitter')).statusCode).toBe(403);
+    expect((await put('/status/Done', {})).statusCode).toBe(404);
+  });
+
+  it('takes a PUT without a body as an empty one', async () => {
+    expect((await h.call({ method: 'PUT', url: '/arch/m68k', headers: h.as('admin') })).statusCode).toBe(201);
+    expect((await h.call({ method: 'PUT', url: '/suite/bare', headers: h.as('admin') })).json()).toMatchObject({ status: 400, field: 'arches' });
+  });
+});

@@ -16,8 +16,8 @@ import { handleCommand } from '@tsbit/event-log';
 import { badRequest, conflict, notFound } from '@tsbit/service-kit';
 import type { JobIntakeContext } from '../../context';
 import { actorOf, metadataOf } from '../../http/access';
-import { collectionRoutes, createRoutes, removalRoutes } from '../../http/collection';
-import { Entry, NewEntry, NewSuite, NewSuiteArch, StatusView, Suite as SuiteSchema, SuiteArchView } from './schemas';
+import { collectionRoutes, createRoutes, idFromPath, removalRoutes, replaceRoutes } from '../../http/collection';
+import { Entry, NewEntry, NewSuite, NewSuiteArch, ReplacedEntry, ReplacedSuite, StatusView, Suite as SuiteSchema, SuiteArchView } from './schemas';
 
 const tag = 'catalogue';
 const ENTRY_NOUNS: Record<CatalogEntryKind, string> = { arch: 'architecture', dist: 'distribution', format: 'package format', env: 'build environment' };
@@ -84,6 +84,7 @@ export function catalogRoutes(context: JobIntakeContext): FastifyPluginAsync {
       collectionRoutes(app, {
         ...resource,
         item: Entry,
+        key: (entry) => [entry.name],
         items: async () => Object.values((await context.catalog.get()).entries[kind]).sort((a, b) => a.name.localeCompare(b.name)),
         find: (entries, id) => entries.find((entry) => entry.name === id),
       });
@@ -98,30 +99,72 @@ export function catalogRoutes(context: JobIntakeContext): FastifyPluginAsync {
           return { status: 201, id: entry.name, item: entry };
         },
       });
+      replaceRoutes<ReplacedEntry>(app, {
+        ...resource,
+        item: Entry,
+        body: ReplacedEntry,
+        summary: `Add a ${ENTRY_NOUNS[kind]} by its name (201), or find it so already (200)`,
+        description: 'The catalogue has no command that changes a description in place, so an existing entry with another description is a 409: remove it and add it again.',
+        async replace(request, id, body) {
+          const entry = { name: idFromPath(String(id), body.name, 'name'), description: body.description?.trim() ?? '' };
+          const existing = (await context.catalog.get()).entries[kind][entry.name];
+          if (!existing) {
+            await change(request, (at, by) => ({ type: 'AddCatalogEntry', kind, ...entry, at, by }));
+            return { status: 201, item: entry };
+          }
+          if (existing.description !== entry.description) {
+            throw conflict(`description: ${kind} "${entry.name}" is described as "${existing.description}"; a description cannot be changed in place`, 'description');
+          }
+          return { status: 200, item: existing };
+        },
+      });
       removalRoutes(app, { ...resource, remove: async (request, id) => void (await change(request, (at, by) => ({ type: 'RemoveCatalogEntry', kind, name: String(id), at, by }))) });
     }
 
     const suites = async () => Object.values((await context.catalog.get()).suites).map(suiteView).sort((a, b) => a.name.localeCompare(b.name));
     const suite = { resource: 'suite', tag, noun: 'suite', id: NameId };
-    collectionRoutes(app, { ...suite, item: SuiteSchema, items: suites, find: (all, id) => all.find((entry) => entry.name === id) });
+    const defineSuite = async (request: FastifyRequest, body: NewSuite) => {
+      const catalog = await context.catalog.get();
+      const defined = suiteFrom(body, catalog);
+      await change(request, (at, by) => ({ type: 'DefineSuite', suite: defined, at, by }));
+      return { status: catalog.suites[defined.name] ? (200 as const) : (201 as const), item: suiteView(defined) };
+    };
+    collectionRoutes(app, { ...suite, item: SuiteSchema, key: (entry) => [entry.name], items: suites, find: (all, id) => all.find((entry) => entry.name === id) });
     createRoutes<NewSuite>(app, {
       ...suite,
       item: SuiteSchema,
       body: NewSuite,
       summary: 'Define a suite (or redefine it: 200): its dist, architectures with master weights, formats, build environments',
       async create(request, body) {
-        const catalog = await context.catalog.get();
-        const defined = suiteFrom(body, catalog);
-        await change(request, (at, by) => ({ type: 'DefineSuite', suite: defined, at, by }));
-        return { status: catalog.suites[defined.name] ? 200 : 201, id: defined.name, item: suiteView(defined) };
+        const { status, item } = await defineSuite(request, body);
+        return { status, id: item.name, item };
       },
+    });
+    replaceRoutes<ReplacedSuite>(app, {
+      ...suite,
+      item: SuiteSchema,
+      body: ReplacedSuite,
+      summary: 'Define the suite named in the path (201), or redefine it (200)',
+      replace: (request, id, body) => defineSuite(request, { ...body, name: idFromPath(String(id), body.name, 'name') }),
     });
     removalRoutes(app, { ...suite, remove: async (request, id) => void (await change(request, (at, by) => ({ type: 'RemoveSuite', name: String(id), at, by }))) });
 
+    /** Adds an architecture to a suite, or gives it another master weight, by redefining the suite. */
+    const defineSuiteArch = async (request: FastifyRequest, suiteName: string, arch: string, masterWeight: number) => {
+      const catalog = await context.catalog.get();
+      const existing = catalog.suites[suiteName];
+      if (!existing) throw new DomainError('unprocessable', `suite_id: no suite "${suiteName}"; define it with POST /suite`, 'suite_id');
+      if (!catalog.entries.arch[arch]) throw new DomainError('unprocessable', `arch_id: no arch "${arch}" in the catalogue`, 'arch_id');
+      const known = existing.arches.some((entry) => entry.arch === arch);
+      const arches = known ? existing.arches.map((entry) => (entry.arch === arch ? { arch, masterWeight } : entry)) : [...existing.arches, { arch, masterWeight }];
+      const redefined = { ...existing, arches };
+      await change(request, (at, by) => ({ type: 'DefineSuite', suite: redefined, at, by }));
+      return { status: known ? (200 as const) : (201 as const), item: { id: suiteArchId(suiteName, arch), suite: suiteName, arch, masterWeight, master: masterArch(redefined) === arch } };
+    };
     const suiteArches = async () =>
       (await suites()).flatMap((entry) => entry.arches.map((arch) => ({ id: suiteArchId(entry.name, arch.arch), suite: entry.name, arch: arch.arch, masterWeight: arch.masterWeight, master: entry.masterArch === arch.arch })));
     const suiteArch = { resource: 'suitearch', tag, noun: 'suite architecture', id: Type.String({ minLength: 3, maxLength: 130, description: '<suite>:<arch>' }) };
-    collectionRoutes(app, { ...suiteArch, item: SuiteArchView, items: suiteArches, find: (all, id) => all.find((entry) => entry.id === id) });
+    collectionRoutes(app, { ...suiteArch, item: SuiteArchView, key: (entry) => [entry.suite, entry.arch], items: suiteArches, find: (all, id) => all.find((entry) => entry.id === id) });
     createRoutes<NewSuiteArch>(app, {
       ...suiteArch,
       item: SuiteArchView,
@@ -130,16 +173,22 @@ export function catalogRoutes(context: JobIntakeContext): FastifyPluginAsync {
       async create(request, body) {
         const suiteName = required(body.suite_id ?? body.suite, 'suite_id');
         const arch = required(body.arch_id ?? body.arch, 'arch_id');
-        const catalog = await context.catalog.get();
-        const existing = catalog.suites[suiteName];
-        if (!existing) throw new DomainError('unprocessable', `suite_id: no suite "${suiteName}"; define it with POST /suite`, 'suite_id');
-        if (!catalog.entries.arch[arch]) throw new DomainError('unprocessable', `arch_id: no arch "${arch}" in the catalogue`, 'arch_id');
-        const masterWeight = body.master_weight ?? body.masterWeight ?? 0;
-        const known = existing.arches.some((entry) => entry.arch === arch);
-        const arches = known ? existing.arches.map((entry) => (entry.arch === arch ? { arch, masterWeight } : entry)) : [...existing.arches, { arch, masterWeight }];
-        const redefined = { ...existing, arches };
-        await change(request, (at, by) => ({ type: 'DefineSuite', suite: redefined, at, by }));
-        return { status: known ? 200 : 201, id: suiteArchId(suiteName, arch), item: { id: suiteArchId(suiteName, arch), suite: suiteName, arch, masterWeight, master: masterArch(redefined) === arch } };
+        const { status, item } = await defineSuiteArch(request, suiteName, arch, body.master_weight ?? body.masterWeight ?? 0);
+        return { status, id: item.id, item };
+      },
+    });
+    replaceRoutes<NewSuiteArch>(app, {
+      ...suiteArch,
+      item: SuiteArchView,
+      body: NewSuiteArch,
+      summary: 'Add the architecture named in the path to its suite (201), or set its master weight (200)',
+      description: 'The suite must exist (422 otherwise); a master weight left out is 0.',
+      async replace(request, id, body) {
+        const [suiteName = '', arch = ''] = String(id).split(':');
+        if (!suiteName || !arch) throw badRequest(`id: "${id}" is not <suite>:<arch>`, 'id');
+        idFromPath(suiteName, body.suite_id ?? body.suite, 'suite_id');
+        idFromPath(arch, body.arch_id ?? body.arch, 'arch_id');
+        return defineSuiteArch(request, suiteName, arch, body.master_weight ?? body.masterWeight ?? 0);
       },
     });
     removalRoutes(app, {
@@ -159,6 +208,8 @@ export function catalogRoutes(context: JobIntakeContext): FastifyPluginAsync {
       noun: 'job status',
       id: NameId,
       item: StatusView,
+      // pyBit's order of the statuses, a job's life, rather than the alphabet's.
+      key: (status) => [(jobStatuses as readonly string[]).indexOf(status.name)],
       items: async () => jobStatuses.map((name) => ({ name })),
       find: (all, id) => all.find((status) => status.name === id),
     });

@@ -7,6 +7,9 @@ const NameList = (description: string) => Type.Union([Type.String({ maxLength: 1
 export const Entry = Type.Object({ name: Type.String(), description: Type.String() });
 export const NewEntry = Type.Object({ name: Name, description: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
 export type NewEntry = Static<typeof NewEntry>;
+/** `PUT /<kind>/:id`: the name comes from the path; one in the body must be the same. */
+export const ReplacedEntry = Type.Object({ ...NewEntry.properties, name: Type.Optional(Name) }, { additionalProperties: false });
+export type ReplacedEntry = Static<typeof ReplacedEntry>;
 
 export const SuiteArch = Type.Object({ arch: Name, masterWeight: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false });
 
@@ -33,6 +36,9 @@ export const NewSuite = Type.Object(
   { additionalProperties: false },
 );
 export type NewSuite = Static<typeof NewSuite>;
+/** `PUT /suite/:id`: the name comes from the path; one in the body must be the same. */
+export const ReplacedSuite = Type.Object({ ...NewSuite.properties, name: Type.Optional(Name) }, { additionalProperties: false });
+export type ReplacedSuite = Static<typeof ReplacedSuite>;
 
 export const SuiteArchView = Type.Object({
   id: Type.String({ description: '<suite>:<arch>' }),

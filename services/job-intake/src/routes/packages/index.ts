@@ -1,17 +1,21 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { JobListQuery, JobSummary, ReadModels } from '@tsbit/read-models';
 import { notFound } from '@tsbit/service-kit';
 import type { JobIntakeContext } from '../../context';
 import { actorOf, metadataOf } from '../../http/access';
-import { PAGE_SIZE } from '../../http/collection';
+import { listRoutes, nextLink, PAGE_SIZE, type ListQuery } from '../../http/collection';
 import { Count, JobPage, NameParams, PageParams, problems } from '../../http/schemas';
 import { cancelMatching } from '../../jobs/commands';
+import { listJobs } from '../../jobs/list';
+import { JobListQuery as JobListQuerySchema } from '../job/schemas';
 
-/** Package instances are grouped from the newest jobs, this many at most (the read model has no such table). */
-const MAX_INSTANCE_SCAN_JOBS = 20_000;
+/** Jobs read per query while grouping package instances: the read model's largest page. */
 const SCAN_PAGE = 1000;
-const tags = ['packages'];
+/** pyBit's clients read every job of a version in one answer; a larger version pages on. */
+const VERSION_JOBS_DEFAULT_LIMIT = 1000;
+const tag = 'packages';
+const tags = [tag];
 const config = { access: 'read' as const };
 
 const PackageVersion = Type.Object({
@@ -31,26 +35,40 @@ const PackageInstance = Type.Object({
   master: Type.Boolean({ description: "built on the suite's master architecture (also builds Architecture: all)" }),
   jobs: Type.Array(Type.Integer(), { description: 'job ids, newest first' }),
 });
+type PackageInstance = Static<typeof PackageInstance>;
 const VersionParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), version: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
 const Active = Type.Object({ package: Type.String(), active: Type.Boolean({ description: 'has unfinished jobs' }) });
+const { status, unfinished, order, cursor } = JobListQuerySchema.properties;
+const VersionJobsQuery = Type.Object(
+  { status, unfinished, order, cursor, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `page size, ${VERSION_JOBS_DEFAULT_LIMIT} unless told` })) },
+  { additionalProperties: false },
+);
 
-/** pyBit's package instances (package × version × suite × arch × format × dist × env), from the jobs. */
+/** The fields an instance shares with its jobs: they name it, and a list filtered by them reads only those jobs. */
+const JOB_FIELDS = ['package', 'version', 'suite', 'arch', 'format', 'dist', 'env'] as const;
+const instanceKey = (instance: Pick<PackageInstance, (typeof JOB_FIELDS)[number]>): string[] => JOB_FIELDS.map((field) => instance[field]);
+const jobFiltersOf = (query: ListQuery): JobListQuery =>
+  Object.fromEntries(JOB_FIELDS.flatMap((field) => (typeof query[field] === 'string' ? [[field, query[field]]] : [])));
+
+/**
+ * pyBit's package instances (package × version × suite × arch × format × dist × env), grouped from
+ * every job that passes `query`: the read model has no table of them, so this reads the jobs a
+ * page at a time, to the end.
+ */
 async function packageInstances(readModels: ReadModels, query: JobListQuery) {
-  const instances = new Map<string, { package: string; version: string; suite: string; arch: string; format: string; dist: string; env: string; master: boolean; jobs: number[] }>();
+  const instances = new Map<string, PackageInstance>();
   const add = (job: JobSummary) => {
-    const key = [job.package, job.version, job.suite, job.arch, job.format, job.dist, job.env].join('\u0000');
+    const key = instanceKey(job).join('\u0000');
     const known = instances.get(key);
     if (known) known.jobs.push(job.id);
     else instances.set(key, { package: job.package, version: job.version, suite: job.suite, arch: job.arch, format: job.format, dist: job.dist, env: job.env, master: job.buildArchIndep, jobs: [job.id] });
   };
   let cursor: string | undefined;
-  let scanned = 0;
   do {
-    const page = await readModels.jobs.list({ ...query, limit: SCAN_PAGE, ...(cursor ? { cursor } : {}) });
+    const page = await readModels.jobs.list({ ...query, order: 'newest', limit: SCAN_PAGE, ...(cursor ? { cursor } : {}) });
     page.items.forEach(add);
-    scanned += page.items.length;
     cursor = page.nextCursor ?? undefined;
-  } while (cursor && scanned < MAX_INSTANCE_SCAN_JOBS);
+  } while (cursor);
   return [...instances.values()];
 }
 
@@ -64,9 +82,14 @@ export function packageRoutes(context: JobIntakeContext): FastifyPluginAsyncType
       return versions;
     };
 
-    for (const url of ['/package', '/package/']) {
-      app.get(url, { config, schema: { tags, summary: 'Every package version that has jobs', hide: url.endsWith('/'), response: { 200: Type.Array(PackageVersion), ...problems(401, 403) } } }, packages);
-    }
+    listRoutes(app, {
+      resource: 'package',
+      tag,
+      summary: 'Every package version that has jobs; filter, sort, page with a cursor (Link: rel="next")',
+      item: PackageVersion,
+      key: (entry: { name: string; version: string }) => [entry.name, entry.version],
+      items: packages,
+    });
     app.get('/package/page/:n', { config, schema: { tags, summary: `A page of ${PAGE_SIZE} package versions`, params: PageParams, response: { 200: Type.Array(PackageVersion), ...problems(400, 401, 403) } } }, async (request) =>
       (await packages()).slice((request.params.n - 1) * PAGE_SIZE, request.params.n * PAGE_SIZE),
     );
@@ -84,10 +107,15 @@ export function packageRoutes(context: JobIntakeContext): FastifyPluginAsyncType
     }
     app.get(
       '/package/details/:name/:version',
-      { config, schema: { tags, summary: 'The jobs of a package version', params: VersionParams, response: { 200: JobPage, ...problems(400, 401, 403, 404) } } },
-      async (request) => {
-        const page = await context.readModels.jobs.list({ package: request.params.name, version: request.params.version, limit: 1000 });
-        if (page.items.length === 0) throw notFound(`no package "${request.params.name}" version ${request.params.version}`);
+      { config, schema: { tags, summary: 'The jobs of a package version, newest first; page with the cursor (Link: rel="next")', params: VersionParams, querystring: VersionJobsQuery, response: { 200: JobPage, ...problems(400, 401, 403, 404) } } },
+      async (request, reply) => {
+        const version = { package: request.params.name, version: request.params.version };
+        const page = await listJobs(context.readModels, { ...request.query, ...version, limit: request.query.limit ?? VERSION_JOBS_DEFAULT_LIMIT });
+        // An empty page may be a filter's answer; only a version without any job is absent.
+        if (page.items.length === 0 && (await context.readModels.jobs.list({ ...version, limit: 1 })).items.length === 0) {
+          throw notFound(`no package "${request.params.name}" version ${request.params.version}`);
+        }
+        if (page.nextCursor) void reply.header('link', nextLink(request, page.nextCursor));
         return page;
       },
     );
@@ -107,13 +135,14 @@ export function packageRoutes(context: JobIntakeContext): FastifyPluginAsyncType
     app.post('/package/:name/cancel', cancelSchema('Cancel every unfinished job of a package'), async (request, reply) => reply.status(202).send(await cancel(request, request.params.name)));
 
     const instances = () => packageInstances(context.readModels, {});
-    for (const url of ['/packageinstance', '/packageinstance/']) {
-      app.get(
-        url,
-        { config, schema: { tags, summary: `Package instances: package × version × suite × arch × format × dist × env, from the newest ${MAX_INSTANCE_SCAN_JOBS} jobs`, hide: url.endsWith('/'), response: { 200: Type.Array(PackageInstance), ...problems(401, 403) } } },
-        instances,
-      );
-    }
+    listRoutes(app, {
+      resource: 'packageinstance',
+      tag,
+      summary: 'Package instances (package × version × suite × arch × format × dist × env) of every job; filter, sort, page with a cursor (Link: rel="next")',
+      item: PackageInstance,
+      key: instanceKey,
+      items: (query) => packageInstances(context.readModels, jobFiltersOf(query)),
+    });
     app.get('/packageinstance/page/:n', { config, schema: { tags, summary: `A page of ${PAGE_SIZE} package instances`, params: PageParams, response: { 200: Type.Array(PackageInstance), ...problems(400, 401, 403) } } }, async (request) =>
       (await instances()).slice((request.params.n - 1) * PAGE_SIZE, request.params.n * PAGE_SIZE),
     );

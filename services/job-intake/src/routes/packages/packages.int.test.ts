@@ -55,3 +55,103 @@ describe('/package and /packageinstance', () => {
     expect((await h.call({ method: 'GET', url: '/packageinstance/details/nothing-here' })).statusCode).toBe(404);
   });
 });
+
+/** The items of each page, following `Link: rel="next"` from `url` to the last page. */
+async function pagesOf<T>(h: Harness, url: string): Promise<T[][]> {
+  const pages: T[][] = [];
+  for (let next: string | undefined = url; next !== undefined; ) {
+    const response = await h.call({ method: 'GET', url: next });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    pages.push(Array.isArray(body) ? body : body.items);
+    next = /^<([^>]+)>; rel="next"$/.exec(String(response.headers.link ?? ''))?.[1];
+  }
+  return pages;
+}
+
+interface Instance {
+  package: string;
+  version: string;
+  arch: string;
+  master: boolean;
+  jobs: number[];
+}
+
+describe('the /package and /packageinstance lists: filter, sort, page with a cursor', () => {
+  let h: Harness;
+  let ids: number[];
+  beforeAll(async () => {
+    h = await startHarness();
+    const jobs = [jobBody({ package: 'pkgres', version: '1.0-1' }), jobBody({ package: 'pkgres', version: '1.1-1', arch: 'any' }), jobBody({ package: 'other', version: '3.0-1' })];
+    const response = await h.call({ method: 'POST', url: '/job/batch', headers: h.as('submitter'), payload: { jobs } });
+    ids = response.json().ids;
+  });
+  afterAll(() => h.close());
+
+  const get = (url: string) => h.call({ method: 'GET', url });
+  const versions = (entries: { name: string; version: string }[]) => entries.map((entry) => `${entry.name} ${entry.version}`);
+  const instanceKey = (instance: Instance) => `${instance.package} ${instance.version} ${instance.arch}`;
+
+  it('filters package versions, sorts them, and pages through each once', async () => {
+    const pkgres = await get('/package?name=pkgres');
+    expect([versions(pkgres.json()), pkgres.headers['x-total-count']]).toEqual([['pkgres 1.0-1', 'pkgres 1.1-1'], '2']);
+    expect(versions((await get('/package?sort=-jobs')).json())).toEqual(['pkgres 1.1-1', 'pkgres 1.0-1', 'other 3.0-1']);
+    expect(versions((await get('/package?unfinished=3')).json())).toEqual(['pkgres 1.1-1']);
+    expect((await pagesOf<{ name: string; version: string }>(h, '/package?limit=2')).map(versions)).toEqual([['other 3.0-1', 'pkgres 1.0-1'], ['pkgres 1.1-1']]);
+  });
+
+  it('filters package instances by their fields, by master, by a job they hold; pages through each once', async () => {
+    const arm64 = await get('/packageinstance?arch=arm64');
+    expect([arm64.json().map(instanceKey), arm64.headers['x-total-count']]).toEqual([['pkgres 1.1-1 arm64'], '1']);
+    expect((await get('/packageinstance?master=true&package=pkgres')).json().map(instanceKey)).toEqual(['pkgres 1.0-1 amd64', 'pkgres 1.1-1 amd64']);
+    expect((await get(`/packageinstance?jobs=${ids[0]}`)).json().map(instanceKey)).toEqual(['pkgres 1.0-1 amd64']);
+    const pages = await pagesOf<Instance>(h, '/packageinstance?limit=2&sort=-arch');
+    expect(pages.map((page) => page.map(instanceKey))).toEqual([
+      ['pkgres 1.1-1 i386', 'pkgres 1.1-1 arm64'],
+      ['pkgres 1.1-1 amd64', 'pkgres 1.0-1 amd64'],
+      ['other 3.0-1 amd64'],
+    ]);
+  });
+
+  it('refuses an unknown sort, a bad cursor, a filter of the wrong type: 400 naming the parameter', async () => {
+    expect((await get('/package?sort=size')).json()).toMatchObject({ status: 400, field: 'sort' });
+    expect((await get('/packageinstance?sort=jobs')).json()).toMatchObject({ status: 400, field: 'sort' });
+    expect((await get('/packageinstance?cursor=!!')).json()).toMatchObject({ status: 400, field: 'cursor' });
+    expect((await get('/packageinstance?master=perhaps')).json()).toMatchObject({ status: 400, field: 'master' });
+    expect((await get('/package?limit=5000')).json()).toMatchObject({ status: 400, field: 'limit' });
+  });
+
+  it('pages the jobs of a package version with the cursor it hands out; a filter that matches none is an empty page', async () => {
+    const first = await get('/package/details/pkgres/1.1-1?limit=2');
+    expect([first.json().items.length, first.json().total]).toEqual([2, 3]);
+    expect(first.headers.link).toMatch(/^<\/package\/details\/pkgres\/1\.1-1\?limit=2&cursor=[\w-]+>; rel="next"$/);
+    const pages = await pagesOf<{ id: number }>(h, '/package/details/pkgres/1.1-1?limit=2');
+    expect(pages.map((page) => page.length)).toEqual([2, 1]);
+    expect(new Set(pages.flat().map((job) => job.id)).size).toBe(3);
+    expect((await get(`/package/details/pkgres/1.1-1?cursor=${first.json().nextCursor}`)).json().items).toHaveLength(1);
+    expect((await get('/package/details/pkgres/1.1-1?status=Done')).json()).toEqual({ items: [], nextCursor: null, total: 0 });
+    expect((await get('/package/details/pkgres/1.1-1?cursor=!!')).json()).toMatchObject({ status: 400, field: 'cursor' });
+    expect((await get('/package/details/pkgres/9.9?status=Done')).statusCode).toBe(404);
+  });
+});
+
+describe('/packageinstance beyond one page of jobs', () => {
+  // More jobs than the read model hands out in one page (1000): the instances come from all of them.
+  const JOBS = 1100;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    const jobs = Array.from({ length: JOBS }, (_, index) => jobBody({ package: `mass-${String(index).padStart(4, '0')}` }));
+    expect((await h.call({ method: 'POST', url: '/job/batch', headers: h.as('submitter'), payload: { jobs } })).statusCode).toBe(201);
+  });
+  afterAll(() => h.close());
+
+  it('groups every job, and pages through every instance once', async () => {
+    const all = await h.call({ method: 'GET', url: '/packageinstance?limit=1' });
+    expect(all.headers['x-total-count']).toBe(String(JOBS));
+    const pages = await pagesOf<Instance>(h, '/packageinstance?limit=1000');
+    expect(pages.map((page) => page.length)).toEqual([1000, JOBS - 1000]);
+    expect(new Set(pages.flat().map((instance) => instance.package)).size).toBe(JOBS);
+    expect(pages[0]?.[0]?.package).toBe('mass-0000');
+  });
+});
