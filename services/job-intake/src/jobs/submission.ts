@@ -34,6 +34,9 @@ export interface SubmitOptions {
   prefix?: (index: number) => string;
 }
 
+/** Recent jobs of a package searched for the one built on the master architecture. */
+const MASTER_LOOKUP_JOBS = 50;
+
 interface Planned extends JobRequest {
   arch: string;
   buildArchIndep: boolean;
@@ -153,17 +156,27 @@ async function checkDependenciesExist(context: SubmissionContext, planned: Plann
 
 /**
  * `dependsOnPackages`: each named package's job for the same suite and architecture, from this very
- * submission first, otherwise its newest job.
+ * submission first, otherwise its newest job. A package with no job on that architecture may be
+ * Architecture: all, which only the suite's master architecture builds: its master job then.
  */
 async function resolvePackageDependencies(context: SubmissionContext, planned: Planned[], ids: number[], prefix: (index: number) => string): Promise<void> {
   const key = (name: string, suite: string, arch: string): string => `${name}\u0000${suite}\u0000${arch}`;
   const inThisSubmission = new Map(planned.map((job, position) => [key(job.package, job.suite, job.arch), ids[position] as number]));
+  const masterInThisSubmission = new Map(planned.flatMap((job, position) => (job.buildArchIndep ? [[key(job.package, job.suite, ''), ids[position] as number] as const] : [])));
+  const newestJob = async (name: string, suite: string, arch: string): Promise<number | undefined> =>
+    (await context.readModels.jobs.list({ package: name, suite, arch, limit: 1 })).items[0]?.id;
+  const newestMasterJob = async (name: string, suite: string): Promise<number | undefined> =>
+    (await context.readModels.jobs.list({ package: name, suite, limit: MASTER_LOOKUP_JOBS })).items.find((job) => job.buildArchIndep)?.id;
   for (const job of planned) {
     for (const name of job.dependsOnPackages) {
-      const producer = inThisSubmission.get(key(name, job.suite, job.arch)) ?? (await context.readModels.jobs.list({ package: name, suite: job.suite, arch: job.arch, limit: 1 })).items[0]?.id;
+      const producer =
+        inThisSubmission.get(key(name, job.suite, job.arch)) ??
+        (await newestJob(name, job.suite, job.arch)) ??
+        masterInThisSubmission.get(key(name, job.suite, '')) ??
+        (await newestMasterJob(name, job.suite));
       if (producer === undefined) {
         const field = `${prefix(job.index)}dependsOnPackages`;
-        throw unprocessable(`${field}: no job builds "${name}" for ${job.suite}/${job.arch}`, field, { code: 'unknown_dependency' });
+        throw unprocessable(`${field}: no job builds "${name}" for ${job.suite}/${job.arch}, nor for its master architecture`, field, { code: 'unknown_dependency' });
       }
       if (!job.dependsOn.includes(producer)) job.dependsOn = [...job.dependsOn, producer];
     }

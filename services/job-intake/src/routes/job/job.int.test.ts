@@ -187,6 +187,21 @@ describe('/job', () => {
       expect((await submit({ package: 'widget-tool', dependsOnPackages: ['libwidget'] })).dependsOn).toEqual([library]);
       expect(await field(jobBody({ package: 'orphan', dependsOnPackages: ['libnothing'] }))).toMatchObject({ status: 422, field: 'dependsOnPackages' });
     });
+
+    it("makes a job on another architecture wait for the master's build of an Architecture: all package", async () => {
+      // arch "all": the job on the master only (amd64), which builds the arch-independent packages.
+      const docs = await submit({ package: 'widget-data', arch: 'all' });
+      expect(docs).toMatchObject({ arch: 'amd64', buildArchIndep: true });
+      expect((await submit({ package: 'widget-i386', arch: 'i386', dependsOnPackages: ['widget-data'] })).dependsOn).toEqual([docs.id]);
+      const batch = await h.call({
+        method: 'POST',
+        url: '/job/batch',
+        headers: h.as('submitter'),
+        payload: { jobs: [jobBody({ package: 'widget-doc', arch: 'all' }), jobBody({ package: 'widget-arm', arch: 'arm64', dependsOnPackages: ['widget-doc'] })] },
+      });
+      const [doc, arm] = batch.json().ids;
+      expect((await h.call({ method: 'GET', url: `/job/${arm}` })).json().dependsOn).toEqual([doc]);
+    });
   });
 
   describe('batches', () => {
