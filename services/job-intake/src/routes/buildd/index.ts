@@ -24,7 +24,10 @@ const Builder = Type.Object({
   state: Type.Enum(['idle', 'building', 'paused', 'lost']),
   runningJobs: Type.Array(Type.Integer()),
   registeredAt: Type.String({ format: 'date-time' }),
-  lastSeenAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({
+    format: 'date-time',
+    description: 'when the log last recorded something of it (registered, a build started or ended, paused); heartbeats are not events, so a live builder may show an older time: `state` says whether it is live',
+  }),
 });
 const BuilderStatus = Type.Object({
   name: Type.String(),
