@@ -242,6 +242,8 @@ export function createReadModels(pool: Pool, schema: string) {
   }
 
   return {
+    packages: createPackageQueries(pool, schema),
+
     jobs: {
       async get(id: number): Promise<JobView | undefined> {
         const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted`, [id]);
@@ -356,6 +358,218 @@ export function createReadModels(pool: Pool, schema: string) {
     async checkpoint(projection: string): Promise<bigint> {
       const { rows } = await pool.query<{ position: string }>(`SELECT position FROM ${schema}.projection_checkpoint WHERE name = $1`, [projection]);
       return BigInt(rows[0]?.position ?? 0);
+    },
+  };
+}
+
+/** The newest job ids a package instance lists; an instance's every id would grow without bound. */
+export const INSTANCE_JOB_IDS = 100;
+
+/** pyBit's `package`: a name × version that has jobs. Its key is (name, version). */
+export interface PackageVersionView {
+  name: string;
+  version: string;
+  jobs: number;
+  unfinished: number;
+}
+
+/** pyBit's `packageinstance`: what one job builds. Its key is the seven fields before `master`. */
+export interface PackageInstanceView {
+  package: string;
+  version: string;
+  suite: string;
+  arch: string;
+  format: string;
+  dist: string;
+  env: string;
+  /** Its newest job's `buildArchIndep`: built on the suite's master architecture. */
+  master: boolean;
+  /** The newest `INSTANCE_JOB_IDS` job ids, newest first. */
+  jobs: number[];
+}
+
+export type PackageVersionKey = [name: string, version: string];
+export type PackageInstanceKey = [pkg: string, version: string, suite: string, arch: string, format: string, dist: string, env: string];
+
+/** The key's columns, in the order of the index `jobs_package_instance`, which every query below walks. */
+const VERSION_KEY_COLUMNS = ['package', 'version'] as const;
+const INSTANCE_KEY_COLUMNS = ['package', 'version', 'suite', 'arch', 'format', 'dist', 'env'] as const;
+
+/** A keyset page: in key order (or its reverse), after the key of the previous page's last row. */
+export interface KeysetPage<K> {
+  descending?: boolean;
+  after?: K;
+  /** Without one, every row: pyBit's clients read these lists whole. */
+  limit?: number;
+  /** pyBit's numbered pages; a cursor (`after`) costs nothing per page skipped, an offset does. */
+  offset?: number;
+}
+
+export interface PackageVersionFilters {
+  name?: string;
+  version?: string;
+  /** Versions with exactly this many jobs: counted per version, so it narrows no index range. */
+  jobs?: number;
+  unfinished?: number;
+}
+
+export interface PackageInstanceFilters {
+  package?: string;
+  version?: string;
+  suite?: string;
+  arch?: string;
+  format?: string;
+  dist?: string;
+  env?: string;
+  master?: boolean;
+  /** The instance that holds this job (whether or not among its newest ids). */
+  job?: number;
+}
+
+export interface SqlQuery {
+  text: string;
+  values: unknown[];
+}
+
+/** Numbered placeholders, in the order their values are added. */
+function placeholders() {
+  const values: unknown[] = [];
+  return {
+    values,
+    add(value: unknown): string {
+      values.push(value);
+      return `$${values.length}`;
+    },
+  };
+}
+
+type Placeholders = ReturnType<typeof placeholders>;
+
+/**
+ * `WHERE (key) > (after) ORDER BY key LIMIT n`: a row-value comparison is one index condition,
+ * so PostgreSQL starts the scan at the cursor, groups the rows as the index hands them out, and
+ * stops at the limit, however deep the page.
+ */
+function keysetClauses(columns: readonly string[], page: KeysetPage<string[]>, p: Placeholders): { where: string[]; tail: string } {
+  const direction = page.descending ? 'DESC' : 'ASC';
+  const where = page.after ? [`(${columns.join(', ')}) ${page.descending ? '<' : '>'} (${page.after.map((value) => p.add(value)).join(', ')})`] : [];
+  const order = `ORDER BY ${columns.map((column) => `${column} ${direction}`).join(', ')}`;
+  const limit = page.limit === undefined ? '' : ` LIMIT ${p.add(page.limit)}`;
+  const offset = page.offset ? ` OFFSET ${p.add(page.offset)}` : '';
+  return { where, tail: `${order}${limit}${offset}` };
+}
+
+// Written into the SQL, not bound: the statuses are the code's own constants, never a client's.
+const IS_UNFINISHED = `status IN (${UNFINISHED.map((status) => `'${status}'`).join(', ')})`;
+
+function versionFilterClauses(filters: PackageVersionFilters, p: Placeholders): { where: string[]; having: string[] } {
+  const where = ['NOT deleted'];
+  if (filters.name !== undefined) where.push(`package = ${p.add(filters.name)}`);
+  if (filters.version !== undefined) where.push(`version = ${p.add(filters.version)}`);
+  const having: string[] = [];
+  if (filters.jobs !== undefined) having.push(`count(*) = ${p.add(filters.jobs)}`);
+  if (filters.unfinished !== undefined) having.push(`count(*) FILTER (WHERE ${IS_UNFINISHED}) = ${p.add(filters.unfinished)}`);
+  return { where, having };
+}
+
+const MASTER = '(array_agg(build_arch_indep ORDER BY id DESC))[1]';
+
+function instanceFilterClauses(schema: string, filters: PackageInstanceFilters, p: Placeholders): { where: string[]; having: string[] } {
+  const where = ['NOT deleted'];
+  for (const column of INSTANCE_KEY_COLUMNS) {
+    const value = filters[column];
+    if (value !== undefined) where.push(`${column} = ${p.add(value)}`);
+  }
+  // The job's own key: one primary-key lookup, then the index range of its instance.
+  if (filters.job !== undefined) {
+    where.push(`(${INSTANCE_KEY_COLUMNS.join(', ')}) = (SELECT ${INSTANCE_KEY_COLUMNS.join(', ')} FROM ${schema}.jobs WHERE id = ${p.add(filters.job)} AND NOT deleted)`);
+  }
+  const having = filters.master === undefined ? [] : [`${MASTER} = ${p.add(filters.master)}`];
+  return { where, having };
+}
+
+const havingClause = (having: string[]): string => (having.length === 0 ? '' : ` HAVING ${having.join(' AND ')}`);
+
+/** Package versions, grouped by the database in key order; pure, so the SQL can be read in a test. */
+export function packageVersionsSql(schema: string, query: PackageVersionFilters & KeysetPage<PackageVersionKey>): SqlQuery {
+  const p = placeholders();
+  const { where, having } = versionFilterClauses(query, p);
+  const keyset = keysetClauses(VERSION_KEY_COLUMNS, query, p);
+  return {
+    text: `SELECT package AS name, version, count(*)::int AS jobs, count(*) FILTER (WHERE ${IS_UNFINISHED})::int AS unfinished
+      FROM ${schema}.jobs WHERE ${[...where, ...keyset.where].join(' AND ')}
+      GROUP BY ${VERSION_KEY_COLUMNS.join(', ')}${havingClause(having)} ${keyset.tail}`,
+    values: p.values,
+  };
+}
+
+export function packageVersionCountSql(schema: string, filters: PackageVersionFilters): SqlQuery {
+  const p = placeholders();
+  const { where, having } = versionFilterClauses(filters, p);
+  return {
+    text: `SELECT count(*)::int AS total FROM (SELECT FROM ${schema}.jobs WHERE ${where.join(' AND ')}
+      GROUP BY ${VERSION_KEY_COLUMNS.join(', ')}${havingClause(having)}) versions`,
+    values: p.values,
+  };
+}
+
+/** Package instances, grouped by the database in key order, each with its newest job ids. */
+export function packageInstancesSql(schema: string, query: PackageInstanceFilters & KeysetPage<PackageInstanceKey>): SqlQuery {
+  const p = placeholders();
+  const { where, having } = instanceFilterClauses(schema, query, p);
+  const keyset = keysetClauses(INSTANCE_KEY_COLUMNS, query, p);
+  return {
+    text: `SELECT ${INSTANCE_KEY_COLUMNS.join(', ')}, ${MASTER} AS master, (array_agg(id ORDER BY id DESC))[1:${INSTANCE_JOB_IDS}] AS jobs
+      FROM ${schema}.jobs WHERE ${[...where, ...keyset.where].join(' AND ')}
+      GROUP BY ${INSTANCE_KEY_COLUMNS.join(', ')}${havingClause(having)} ${keyset.tail}`,
+    values: p.values,
+  };
+}
+
+export function packageInstanceCountSql(schema: string, filters: PackageInstanceFilters): SqlQuery {
+  const p = placeholders();
+  const { where, having } = instanceFilterClauses(schema, filters, p);
+  return {
+    text: `SELECT count(*)::int AS total FROM (SELECT FROM ${schema}.jobs WHERE ${where.join(' AND ')}
+      GROUP BY ${INSTANCE_KEY_COLUMNS.join(', ')}${havingClause(having)}) instances`,
+    values: p.values,
+  };
+}
+
+/** A page of rows asked with `limit + 1`: the extra row only says that another page follows. */
+function pageOfRows<T>(rows: T[], limit: number | undefined): { items: T[]; hasMore: boolean } {
+  return limit === undefined || rows.length <= limit ? { items: rows, hasMore: false } : { items: rows.slice(0, limit), hasMore: true };
+}
+
+const oneMore = (limit: number | undefined): number | undefined => (limit === undefined ? undefined : limit + 1);
+
+/**
+ * pyBit's package resources, grouped from the jobs by PostgreSQL: hand-written SQL, because the
+ * keyset comparison and the index it walks (`jobs_package_instance`) are what keep a page cheap
+ * at 100,000 jobs.
+ */
+export function createPackageQueries(pool: Pool, schema: string) {
+  return {
+    async versions(query: PackageVersionFilters & KeysetPage<PackageVersionKey>): Promise<{ items: PackageVersionView[]; hasMore: boolean }> {
+      const { text, values } = packageVersionsSql(schema, { ...query, limit: oneMore(query.limit) });
+      return pageOfRows((await pool.query<PackageVersionView>(text, values)).rows, query.limit);
+    },
+    async countVersions(filters: PackageVersionFilters): Promise<number> {
+      const { text, values } = packageVersionCountSql(schema, filters);
+      return (await pool.query<{ total: number }>(text, values)).rows[0]?.total ?? 0;
+    },
+    async instances(query: PackageInstanceFilters & KeysetPage<PackageInstanceKey>): Promise<{ items: PackageInstanceView[]; hasMore: boolean }> {
+      const { text, values } = packageInstancesSql(schema, { ...query, limit: oneMore(query.limit) });
+      return pageOfRows((await pool.query<PackageInstanceView>(text, values)).rows, query.limit);
+    },
+    async countInstances(filters: PackageInstanceFilters): Promise<number> {
+      const { text, values } = packageInstanceCountSql(schema, filters);
+      return (await pool.query<{ total: number }>(text, values)).rows[0]?.total ?? 0;
+    },
+    /** Every package name with a job, in order; `jobs_package_id` hands them out sorted. */
+    async names(): Promise<string[]> {
+      const { rows } = await pool.query<{ package: string }>(`SELECT DISTINCT package FROM ${schema}.jobs WHERE NOT deleted ORDER BY package`);
+      return rows.map((row) => row.package);
     },
   };
 }

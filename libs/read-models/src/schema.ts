@@ -28,6 +28,10 @@ CREATE INDEX IF NOT EXISTS jobs_project_id ON ${schema}.jobs (project, id DESC) 
 CREATE INDEX IF NOT EXISTS jobs_builder_id ON ${schema}.jobs (builder, id DESC) WHERE NOT deleted;
 CREATE INDEX IF NOT EXISTS jobs_queue ON ${schema}.jobs (format, suite, arch, priority DESC, id) WHERE status = 'Waiting' AND NOT deleted;
 CREATE INDEX IF NOT EXISTS jobs_live_id ON ${schema}.jobs (id DESC) WHERE NOT deleted;
+-- pyBit's package and package instance lists group the jobs by these keys. In this order the
+-- index hands the rows out already grouped, so a page is a range scan that stops at its LIMIT;
+-- id DESC and the INCLUDE columns let it answer a page without visiting the table.
+CREATE INDEX IF NOT EXISTS jobs_package_instance ON ${schema}.jobs (package, version, suite, arch, format, dist, env, id DESC) INCLUDE (status, build_arch_indep) WHERE NOT deleted;
 
 -- Jobs per status, kept by the projector, so that unfiltered lists tell their total without
 -- counting 100,000 rows on every page.

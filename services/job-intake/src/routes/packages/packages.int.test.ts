@@ -95,7 +95,7 @@ describe('the /package and /packageinstance lists: filter, sort, page with a cur
   it('filters package versions, sorts them, and pages through each once', async () => {
     const pkgres = await get('/package?name=pkgres');
     expect([versions(pkgres.json()), pkgres.headers['x-total-count']]).toEqual([['pkgres 1.0-1', 'pkgres 1.1-1'], '2']);
-    expect(versions((await get('/package?sort=-jobs')).json())).toEqual(['pkgres 1.1-1', 'pkgres 1.0-1', 'other 3.0-1']);
+    expect(versions((await get('/package?sort=-name')).json())).toEqual(['pkgres 1.1-1', 'pkgres 1.0-1', 'other 3.0-1']);
     expect(versions((await get('/package?unfinished=3')).json())).toEqual(['pkgres 1.1-1']);
     expect((await pagesOf<{ name: string; version: string }>(h, '/package?limit=2')).map(versions)).toEqual([['other 3.0-1', 'pkgres 1.0-1'], ['pkgres 1.1-1']]);
   });
@@ -105,7 +105,7 @@ describe('the /package and /packageinstance lists: filter, sort, page with a cur
     expect([arm64.json().map(instanceKey), arm64.headers['x-total-count']]).toEqual([['pkgres 1.1-1 arm64'], '1']);
     expect((await get('/packageinstance?master=true&package=pkgres')).json().map(instanceKey)).toEqual(['pkgres 1.0-1 amd64', 'pkgres 1.1-1 amd64']);
     expect((await get(`/packageinstance?jobs=${ids[0]}`)).json().map(instanceKey)).toEqual(['pkgres 1.0-1 amd64']);
-    const pages = await pagesOf<Instance>(h, '/packageinstance?limit=2&sort=-arch');
+    const pages = await pagesOf<Instance>(h, '/packageinstance?limit=2&sort=-package');
     expect(pages.map((page) => page.map(instanceKey))).toEqual([
       ['pkgres 1.1-1 i386', 'pkgres 1.1-1 arm64'],
       ['pkgres 1.1-1 amd64', 'pkgres 1.0-1 amd64'],
@@ -119,6 +119,46 @@ describe('the /package and /packageinstance lists: filter, sort, page with a cur
     expect((await get('/packageinstance?cursor=!!')).json()).toMatchObject({ status: 400, field: 'cursor' });
     expect((await get('/packageinstance?master=perhaps')).json()).toMatchObject({ status: 400, field: 'master' });
     expect((await get('/package?limit=5000')).json()).toMatchObject({ status: 400, field: 'limit' });
+  });
+
+  it('pages with the cursor either way, each item once; tells the total when a page of it is cheap to count', async () => {
+    const wholeVersions = versions((await get('/package')).json());
+    const wholeInstances = (await get('/packageinstance')).json().map(instanceKey);
+    for (const limit of [1, 2, 3]) {
+      expect((await pagesOf<{ name: string; version: string }>(h, `/package?limit=${limit}`)).flatMap(versions)).toEqual(wholeVersions);
+      expect((await pagesOf<{ name: string; version: string }>(h, `/package?limit=${limit}&sort=-name`)).flatMap(versions)).toEqual([...wholeVersions].reverse());
+      expect((await pagesOf<Instance>(h, `/packageinstance?limit=${limit}`)).flat().map(instanceKey)).toEqual(wholeInstances);
+      expect((await pagesOf<Instance>(h, `/packageinstance?limit=${limit}&sort=-package`)).flat().map(instanceKey)).toEqual([...wholeInstances].reverse());
+    }
+    expect((await get('/package?sort=name')).json()).toEqual((await get('/package')).json());
+    const paged = await get('/package?limit=1');
+    expect([paged.headers['x-total-count'], (await get('/package')).headers['x-total-count']]).toEqual([undefined, '3']);
+    const second = await get(String(/^<([^>]+)>/.exec(String((await get('/package?name=pkgres&limit=1')).headers.link))?.[1]));
+    expect([versions(second.json()), second.headers['x-total-count'], second.headers.link]).toEqual([['pkgres 1.1-1'], '2', undefined]);
+    expect((await get('/packageinstance?package=pkgres&limit=1')).headers['x-total-count']).toBe('4');
+  });
+
+  it('filters by each key field, exactly', async () => {
+    expect(versions((await get('/package?version=3.0-1')).json())).toEqual(['other 3.0-1']);
+    expect(versions((await get('/package?name=pkgres&version=1.0-1&jobs=1')).json())).toEqual(['pkgres 1.0-1']);
+    expect((await get('/packageinstance?version=1.1-1&suite=bookworm&format=deb&dist=debian')).json().map(instanceKey)).toEqual(['pkgres 1.1-1 amd64', 'pkgres 1.1-1 arm64', 'pkgres 1.1-1 i386']);
+    expect((await get('/packageinstance?env=')).json()).toHaveLength(5);
+    expect((await get('/packageinstance?env=none')).json()).toEqual([]);
+    expect((await get(`/packageinstance?jobs=${ids.at(-1)}`)).json().map(instanceKey)).toEqual(['other 3.0-1 amd64']);
+    expect((await get('/packageinstance?master=false')).json().map(instanceKey)).toEqual(['pkgres 1.1-1 arm64', 'pkgres 1.1-1 i386']);
+  });
+
+  it('sorts only in key order, and takes only its own cursors: 400 naming sort or cursor', async () => {
+    const bySort = await get('/package?sort=version');
+    expect([bySort.statusCode, bySort.json().field, bySort.json().detail]).toEqual([400, 'sort', expect.stringContaining('"name" or "-name"')]);
+    expect((await get('/packageinstance?sort=-arch')).json()).toMatchObject({ status: 400, field: 'sort', detail: expect.stringContaining('"package" or "-package"') });
+    const cursorOf = async (url: string) => new URL(String(/^<([^>]+)>/.exec(String((await get(url)).headers.link))?.[1]), 'http://x').searchParams.get('cursor');
+    const versionCursor = await cursorOf('/package?limit=1');
+    const instanceCursor = await cursorOf('/packageinstance?limit=1');
+    const foreign = Buffer.from(JSON.stringify({ sort: '', after: [1, 2, 3, 4, 5, 6, 7] })).toString('base64url');
+    for (const url of [`/packageinstance?cursor=${versionCursor}`, `/package?cursor=${instanceCursor}`, `/packageinstance?sort=-package&cursor=${instanceCursor}`, `/packageinstance?cursor=${foreign}`, '/package?cursor=bm9wZQ']) {
+      expect([url, (await get(url)).json()]).toEqual([url, expect.objectContaining({ status: 400, field: 'cursor' })]);
+    }
   });
 
   it('pages the jobs of a package version with the cursor it hands out; a filter that matches none is an empty page', async () => {
@@ -147,8 +187,11 @@ describe('/packageinstance beyond one page of jobs', () => {
   afterAll(() => h.close());
 
   it('groups every job, and pages through every instance once', async () => {
-    const all = await h.call({ method: 'GET', url: '/packageinstance?limit=1' });
-    expect(all.headers['x-total-count']).toBe(String(JOBS));
+    // Counting every instance on each page would cost more than the page: only whole answers and /count tell it.
+    expect((await h.call({ method: 'GET', url: '/packageinstance?limit=1' })).headers['x-total-count']).toBeUndefined();
+    expect((await h.call({ method: 'GET', url: '/packageinstance' })).headers['x-total-count']).toBe(String(JOBS));
+    expect((await h.call({ method: 'GET', url: '/packageinstance/count' })).json()).toEqual({ total: JOBS, pages: Math.ceil(JOBS / 50), pageSize: 50 });
+    expect((await h.call({ method: 'GET', url: '/packageinstance/page/22' })).json()).toHaveLength(JOBS - 21 * 50);
     const pages = await pagesOf<Instance>(h, '/packageinstance?limit=1000');
     expect(pages.map((page) => page.length)).toEqual([1000, JOBS - 1000]);
     expect(new Set(pages.flat().map((instance) => instance.package)).size).toBe(JOBS);
