@@ -1,4 +1,5 @@
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { createReadModels } from '@tsbit/read-models';
 import { waitFor } from '@tsbit/service-kit';
 import { startTestFarm } from '@tsbit/farm';
 import { option, summary } from './stats';
@@ -75,6 +76,9 @@ export async function massRebuild(args: string[]): Promise<void> {
     const firstPage: number[] = [];
     const filtered: number[] = [];
     const deep: number[] = [];
+    const oneJob: number[] = [];
+    const packages: number[] = [];
+    const instances: number[] = [];
     let cursor: string | null = null;
     for (let sample = 0; sample < pageSamples; sample += 1) {
       firstPage.push(await time('/job?limit=50'));
@@ -83,7 +87,22 @@ export async function massRebuild(args: string[]): Promise<void> {
       const page = (await (await fetch(`${farm.apiUrl}/job?limit=50${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { nextCursor: string | null };
       deep.push(performance.now() - before);
       cursor = page.nextCursor;
+      oneJob.push(await time(`/job/${1 + Math.floor((sample / pageSamples) * total)}`));
+      packages.push(await time('/package?limit=50'));
+      instances.push(await time('/packageinstance?limit=50'));
     }
+
+    // The farm has no builder, so GET /job/:id says "no builder online" without counting the
+    // queue; with one online it also counts the job's place, timed here on the same read models.
+    const pool = new Pool({ connectionString: testFarm.databaseUrl, max: 2 });
+    const readModels = createReadModels(pool, schema);
+    const places: number[] = [];
+    for (let sample = 0; sample < pageSamples; sample += 1) {
+      const before = performance.now();
+      await readModels.jobs.placeInQueue(1 + Math.floor((sample / pageSamples) * total));
+      places.push(performance.now() - before);
+    }
+    await pool.end();
 
     process.stdout.write(
       [
@@ -94,6 +113,10 @@ export async function massRebuild(args: string[]): Promise<void> {
         `GET /job?limit=50 (ms):              ${summary(firstPage)}`,
         `GET /job?package=...&limit=50 (ms):  ${summary(filtered)}`,
         `GET /job following cursors (ms):     ${summary(deep)}`,
+        `GET /job/:id, no builder (ms):       ${summary(oneJob)}`,
+        `place in a queue of all (ms):        ${summary(places)}`,
+        `GET /package?limit=50 (ms):          ${summary(packages)}`,
+        `GET /packageinstance?limit=50 (ms):  ${summary(instances)}`,
         '',
       ].join('\n'),
     );

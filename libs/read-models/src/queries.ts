@@ -203,15 +203,27 @@ export function createReadModels(pool: Pool, schema: string) {
     return new Map(rows.map((row) => [queueKey(row), { onlineForArch: row.onlineForArch, capable: row.capable, openSlots: row.openSlots, busySlots: row.busySlots }]));
   }
 
+  /**
+   * Counts on the fair-queue index only, never the whole queue: the jobs of higher priority, the
+   * job's own project's before it, and of each other project (found by skipping through the
+   * index, one probe per project) no more than that many, which is all the turns it gets first.
+   */
   async function placeInQueue(job: JobSummary): Promise<QueuePlace> {
+    const queue = `${schema}.jobs WHERE status = 'Waiting' AND NOT deleted AND format = $1 AND suite = $2 AND arch = $3`;
     const { rows } = await pool.query<QueueAhead & { average: number | null }>(
-      `WITH queue AS (
-         SELECT w.id, w.priority, w.project FROM ${schema}.jobs w
-         WHERE w.status = 'Waiting' AND NOT w.deleted AND w.format = $1 AND w.suite = $2 AND w.arch = $3 AND w.priority >= $4 AND w.id <> $5)
+      `WITH RECURSIVE
+         own AS (SELECT count(*)::int AS n FROM ${queue} AND priority = $4 AND project = $6 AND id < $5),
+         projects(project) AS (
+           (SELECT project FROM ${queue} AND priority = $4 ORDER BY project LIMIT 1)
+           UNION ALL
+           SELECT (SELECT project FROM ${queue} AND priority = $4 AND project > projects.project ORDER BY project LIMIT 1)
+           FROM projects WHERE projects.project IS NOT NULL AND (SELECT n FROM own) > 0)
        SELECT
-         (SELECT count(*)::int FROM queue WHERE priority > $4) AS "higherPriority",
-         (SELECT count(*)::int FROM queue WHERE priority = $4 AND project = $6 AND id < $5) AS "ownProjectBefore",
-         (SELECT coalesce(array_agg(n), '{}') FROM (SELECT count(*)::int AS n FROM queue WHERE priority = $4 AND project <> $6 GROUP BY project) others) AS "otherProjects",
+         (SELECT count(*)::int FROM ${queue} AND priority > $4) AS "higherPriority",
+         (SELECT n FROM own) AS "ownProjectBefore",
+         (SELECT coalesce(array_agg(turns), '{}') FROM (
+            SELECT (SELECT count(*)::int FROM (SELECT 1 FROM ${queue} AND priority = $4 AND project = projects.project LIMIT (SELECT n FROM own)) taken) AS turns
+            FROM projects WHERE projects.project IS NOT NULL AND projects.project <> $6) others) AS "otherProjects",
          (SELECT avg(extract(epoch FROM finished_at - started_at))::float FROM (
             SELECT finished_at, started_at FROM ${schema}.jobs d
             WHERE d.status = 'Done' AND d.format = $1 AND d.suite = $2 AND d.arch = $3 ORDER BY d.id DESC LIMIT ${RECENT_BUILDS_FOR_ESTIMATE}) recent) AS average`,
@@ -245,6 +257,13 @@ export function createReadModels(pool: Pool, schema: string) {
     packages: createPackageQueries(pool, schema),
 
     jobs: {
+      /** Where a waiting job stands in its queue (what GET /job/:id counts when a builder can take it). */
+      async placeInQueue(id: number): Promise<QueuePlace | undefined> {
+        const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted AND status = 'Waiting'`, [id]);
+        const row = rows[0]?.row;
+        return row ? placeInQueue(toSummary(row)) : undefined;
+      },
+
       async get(id: number): Promise<JobView | undefined> {
         const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted`, [id]);
         const row = rows[0]?.row;

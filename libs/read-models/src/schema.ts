@@ -26,7 +26,11 @@ CREATE INDEX IF NOT EXISTS jobs_status_id ON ${schema}.jobs (status, id DESC) WH
 CREATE INDEX IF NOT EXISTS jobs_package_id ON ${schema}.jobs (package, id DESC) WHERE NOT deleted;
 CREATE INDEX IF NOT EXISTS jobs_project_id ON ${schema}.jobs (project, id DESC) WHERE NOT deleted;
 CREATE INDEX IF NOT EXISTS jobs_builder_id ON ${schema}.jobs (builder, id DESC) WHERE NOT deleted;
-CREATE INDEX IF NOT EXISTS jobs_queue ON ${schema}.jobs (format, suite, arch, priority DESC, id) WHERE status = 'Waiting' AND NOT deleted;
+-- A job's place in its queue counts per priority and project (projects take turns), on the index.
+DROP INDEX IF EXISTS ${schema}.jobs_queue;
+-- The start estimate averages a queue's latest successful builds.
+CREATE INDEX IF NOT EXISTS jobs_done_queue ON ${schema}.jobs (format, suite, arch, id DESC) WHERE status = 'Done';
+CREATE INDEX IF NOT EXISTS jobs_fair_queue ON ${schema}.jobs (format, suite, arch, priority DESC, project, id) WHERE status = 'Waiting' AND NOT deleted;
 CREATE INDEX IF NOT EXISTS jobs_live_id ON ${schema}.jobs (id DESC) WHERE NOT deleted;
 -- pyBit's package and package instance lists group the jobs by these keys. In this order the
 -- index hands the rows out already grouped, so a page is a range scan that stops at its LIMIT;
