@@ -8,6 +8,7 @@ import {
   BuilderPausedSchema,
   BuilderRegisteredSchema,
   BuilderResumedSchema,
+  BuilderRetiredSchema,
 } from './gen/tsbit/events/v1/builder_pb';
 import {
   BlacklistRuleAddedSchema,
@@ -50,6 +51,7 @@ export const eventSchemas = {
   BuilderLost: BuilderLostSchema,
   BuilderPaused: BuilderPausedSchema,
   BuilderResumed: BuilderResumedSchema,
+  BuilderRetired: BuilderRetiredSchema,
   CatalogEntryAdded: CatalogEntryAddedSchema,
   CatalogEntryRemoved: CatalogEntryRemovedSchema,
   SuiteDefined: SuiteDefinedSchema,

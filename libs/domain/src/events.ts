@@ -141,7 +141,8 @@ export type BuilderRegistered = Event<
 export type BuilderLost = Event<'BuilderLost', { name: string; lostAt: string }>;
 export type BuilderPaused = Event<'BuilderPaused', { name: string; pausedBy: string; pausedAt: string }>;
 export type BuilderResumed = Event<'BuilderResumed', { name: string; resumedBy: string; resumedAt: string }>;
-export type BuilderEvent = BuilderRegistered | BuilderLost | BuilderPaused | BuilderResumed;
+export type BuilderRetired = Event<'BuilderRetired', { name: string; retiredBy: string; retiredAt: string }>;
+export type BuilderEvent = BuilderRegistered | BuilderLost | BuilderPaused | BuilderResumed | BuilderRetired;
 
 // --- catalog --------------------------------------------------------------------------------
 export type CatalogEntryKind = 'arch' | 'dist' | 'format' | 'env';

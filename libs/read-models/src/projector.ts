@@ -115,6 +115,8 @@ async function projectBuilders(client: PoolClient, schema: string, decoded: Deco
   const before = new Map([...builders].map(([name, row]) => [name, JSON.stringify(row)]));
   for (const { event, recorded } of relevant) evolveBuilders(builders, event as Parameters<typeof evolveBuilders>[1], recorded.recordedAt.toISOString());
   const changed = [...builders.values()].filter((row) => before.get(row.name) !== JSON.stringify(row));
+  const retired = [...before.keys()].filter((name) => !builders.has(name));
+  if (retired.length > 0) await client.query(`DELETE FROM ${schema}.builders WHERE name = ANY($1::text[])`, [retired]);
   if (changed.length === 0) return;
   await client.query(
     `INSERT INTO ${schema}.builders SELECT * FROM jsonb_populate_recordset(null::${schema}.builders, $1::jsonb)

@@ -59,7 +59,7 @@ const JOB_EVENT_TYPES: ReadonlySet<string> = new Set([
   'JobRetried',
   'JobDeleted',
 ]);
-const BUILDER_EVENT_TYPES: ReadonlySet<string> = new Set(['BuilderRegistered', 'BuilderLost', 'BuilderPaused', 'BuilderResumed']);
+const BUILDER_EVENT_TYPES: ReadonlySet<string> = new Set(['BuilderRegistered', 'BuilderLost', 'BuilderPaused', 'BuilderResumed', 'BuilderRetired']);
 
 const dispatchLatency = histogram(
   'tsbit_dispatch_seconds',

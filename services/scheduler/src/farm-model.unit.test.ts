@@ -84,6 +84,16 @@ describe("the scheduler's picture of the farm", () => {
     expect(f.dispatch()).toEqual([1]);
   });
 
+  it('gives a retired builder no work, and work again once it registers anew', () => {
+    const f = farm();
+    f.builder(registered('b1'), { type: 'BuilderPaused', data: { name: 'b1', pausedBy: 'admin', pausedAt: at(1) } }, { type: 'BuilderRetired', data: { name: 'b1', retiredBy: 'admin', retiredAt: at(2) } });
+    f.submit(1);
+    expect(f.dispatch()).toEqual([]);
+    expect(f.model.hasLiveBuilderFor('deb.bookworm.amd64')).toBe(false);
+    f.builder(registered('b1'));
+    expect(f.dispatch()).toEqual([1]);
+  });
+
   it('shares one builder slot among the keys it serves', () => {
     const f = farm();
     f.builder({ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64', 'i386'], suites: ['bookworm'], formats: ['deb'], slots: 1, registeredAt: at(0) } });

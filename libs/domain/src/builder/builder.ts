@@ -18,7 +18,8 @@ export type BuilderCommand =
   | (At & { type: 'RegisterBuilder'; name: string; capabilities: Capabilities })
   | (At & { type: 'MarkBuilderLost'; name: string })
   | (At & { type: 'PauseBuilder'; name: string; by: string })
-  | (At & { type: 'ResumeBuilder'; name: string; by: string });
+  | (At & { type: 'ResumeBuilder'; name: string; by: string })
+  | (At & { type: 'RetireBuilder'; name: string; by: string });
 
 const same = (a: Capabilities, b: Capabilities): boolean => JSON.stringify(a) === JSON.stringify(b);
 
@@ -40,6 +41,11 @@ export const builderDecider: Decider<BuilderCommand, BuilderEvent, BuilderState>
         if (state.status === 'Unknown') throw new DomainError('not_found', `no builder "${command.name}"`);
         if (!state.paused) return [];
         return [{ type: 'BuilderResumed', data: { name: command.name, resumedBy: command.by, resumedAt: command.at } }];
+      case 'RetireBuilder':
+        if (state.status === 'Unknown') throw new DomainError('not_found', `no builder "${command.name}"`);
+        // A live builder would register again at its next hello: drain it first, or let it go.
+        if (state.status === 'Online') throw new DomainError('conflict', `builder "${command.name}" is online: pause it, or stop it until it is lost, before retiring it`);
+        return [{ type: 'BuilderRetired', data: { name: command.name, retiredBy: command.by, retiredAt: command.at } }];
       default:
         return assertNever(command);
     }
@@ -57,6 +63,8 @@ export const builderDecider: Decider<BuilderCommand, BuilderEvent, BuilderState>
         return state.status === 'Unknown' ? state : { ...state, status: state.status === 'Lost' ? 'Lost' : 'Paused', paused: true };
       case 'BuilderResumed':
         return state.status === 'Unknown' ? state : { ...state, status: state.status === 'Lost' ? 'Lost' : 'Online', paused: false };
+      case 'BuilderRetired':
+        return { status: 'Unknown' };
       default:
         return assertNever(event);
     }

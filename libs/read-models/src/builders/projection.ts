@@ -13,7 +13,7 @@ export interface BuilderRow {
   last_seen_at: string;
 }
 
-const builderEventTypes = new Set(['BuilderRegistered', 'BuilderLost', 'BuilderPaused', 'BuilderResumed']);
+const builderEventTypes = new Set(['BuilderRegistered', 'BuilderLost', 'BuilderPaused', 'BuilderResumed', 'BuilderRetired']);
 const releasing = new Set(['BuildSucceeded', 'BuildFailed', 'LeaseExpired', 'JobCancelled', 'JobDeleted']);
 export const isBuilderEvent = (event: DomainEvent): event is BuilderEvent => builderEventTypes.has(event.type);
 export const touchesBuilders = (event: DomainEvent): boolean => isBuilderEvent(event) || event.type === 'BuildStarted' || releasing.has(event.type);
@@ -31,6 +31,10 @@ export function evolveBuilders(rows: Map<string, BuilderRow>, event: BuilderEven
     const { name, arches, suites, formats, slots, registeredAt } = event.data;
     const row: BuilderRow = { name, arches, suites, formats, slots, paused: existing?.paused ?? false, running_jobs: existing?.running_jobs ?? [], state: 'idle', registered_at: registeredAt, last_seen_at: recordedAt };
     rows.set(name, { ...row, state: stateOf(row, false) });
+    return;
+  }
+  if (event.type === 'BuilderRetired') {
+    rows.delete(event.data.name);
     return;
   }
   if (event.type === 'BuilderLost' || event.type === 'BuilderPaused' || event.type === 'BuilderResumed') {

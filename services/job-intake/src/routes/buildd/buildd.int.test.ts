@@ -62,6 +62,34 @@ describe('/buildd', () => {
     expect(await get('/buildd/b9')).toMatchObject({ state: 'building' });
     expect((await h.call({ method: 'POST', url: '/buildd/nobody/pause', headers: h.as('admin') })).statusCode).toBe(404);
   });
+
+  it('removes a lost or drained builder (admin), refuses an online one, and lets a removed one register anew', async () => {
+    await register('gone');
+    await handleCommand({ log: h.log, stream: builderStreamId('gone'), decider: builderDecider, command: { type: 'MarkBuilderLost', name: 'gone', at: at() } });
+    await register('drained');
+    await register('busy');
+    await h.project();
+    expect((await h.call({ method: 'POST', url: '/buildd/drained/pause', headers: h.as('admin') })).statusCode).toBe(200);
+
+    expect((await h.call({ method: 'DELETE', url: '/buildd/gone', headers: h.as('submitter') })).statusCode).toBe(403);
+    expect((await h.call({ method: 'DELETE', url: '/buildd/gone' })).statusCode).toBe(401);
+    expect((await h.call({ method: 'DELETE', url: '/buildd/gone', headers: h.as('admin') })).json()).toEqual({ deleted: 'gone' });
+    expect((await h.call({ method: 'POST', url: '/buildd/drained/delete', headers: h.as('admin') })).json()).toEqual({ deleted: 'drained' });
+    const online = await h.call({ method: 'GET', url: '/buildd/busy/delete', headers: h.as('admin') });
+    expect(online.json()).toMatchObject({ status: 409, detail: expect.stringContaining('is online') });
+    expect((await h.call({ method: 'DELETE', url: '/buildd/gone', headers: h.as('admin') })).statusCode).toBe(404);
+
+    expect((await h.call({ method: 'GET', url: '/buildd/gone' })).statusCode).toBe(404);
+    const listed = (await h.call({ method: 'GET', url: '/buildd' })).json() as { name: string }[];
+    expect(listed.map((builder) => builder.name)).not.toEqual(expect.arrayContaining(['gone']));
+    expect(listed.map((builder) => builder.name)).toEqual(expect.arrayContaining(['busy']));
+    const history = (await h.log.readStream(builderStreamId('gone'))).map((event) => [event.type, event.metadata?.causedBy]);
+    expect(history.at(-1)).toEqual(['BuilderRetired', { kind: 'user', name: 'admin-user' }]);
+
+    await register('gone');
+    await h.project();
+    expect((await h.call({ method: 'GET', url: '/buildd/gone' })).json()).toMatchObject({ name: 'gone', state: 'idle' });
+  });
 });
 
 describe('the /buildd list: filter, sort, page with a cursor', () => {

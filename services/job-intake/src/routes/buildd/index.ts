@@ -97,5 +97,25 @@ export function builderRoutes(context: JobIntakeContext): FastifyPluginAsyncType
     const drainSchema = (summary: string) => ({ config: { access: 'admin' as const }, schema: { tags, summary, params: NameParams, response: { 200: Drained, ...problems(400, 401, 403, 404) } } });
     app.post('/buildd/:name/pause', drainSchema('Drain a builder: it finishes its builds and takes no new one'), drain('PauseBuilder'));
     app.post('/buildd/:name/resume', drainSchema('Let a drained builder take work again'), drain('ResumeBuilder'));
+
+    const retire = async (request: FastifyRequest<{ Params: { name: string } }>) => {
+      const by = actorOf(request);
+      const { name } = request.params;
+      await handleCommand({
+        log: context.log,
+        stream: builderStreamId(name),
+        decider: builderDecider,
+        command: { type: 'RetireBuilder', name, by: by.name, at: context.clock().toISOString() },
+        metadata: metadataOf(request, by),
+      });
+      return { deleted: name };
+    };
+    const retireSchema = (summary: string) => ({
+      config: { access: 'admin' as const },
+      schema: { tags, summary, params: NameParams, response: { 200: Type.Object({ deleted: Type.String() }), ...problems(400, 401, 403, 404, 409) } },
+    });
+    app.delete('/buildd/:name', retireSchema('Remove a lost or drained builder from the list (409 while it is online); it registers anew if it comes back'), retire);
+    app.get('/buildd/:name/delete', retireSchema("Remove a builder (pyBit's route for HTML links)"), retire);
+    app.post('/buildd/:name/delete', retireSchema('Remove a builder (HTML forms)'), retire);
   };
 }

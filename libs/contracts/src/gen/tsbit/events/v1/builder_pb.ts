@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsbit/events/v1/builder.proto.
  */
 export const file_tsbit_events_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("Ch10c2JpdC9ldmVudHMvdjEvYnVpbGRlci5wcm90bxIPdHNiaXQuZXZlbnRzLnYxIpQBChFCdWlsZGVyUmVnaXN0ZXJlZBIMCgRuYW1lGAEgASgJEg4KBmFyY2hlcxgCIAMoCRIOCgZzdWl0ZXMYAyADKAkSDwoHZm9ybWF0cxgEIAMoCRINCgVzbG90cxgFIAEoDRIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJICgtCdWlsZGVyTG9zdBIMCgRuYW1lGAEgASgJEisKB2xvc3RfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KDUJ1aWxkZXJQYXVzZWQSDAoEbmFtZRgBIAEoCRIRCglwYXVzZWRfYnkYAiABKAkSLQoJcGF1c2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiCg5CdWlsZGVyUmVzdW1lZBIMCgRuYW1lGAEgASgJEhIKCnJlc3VtZWRfYnkYAiABKAkSLgoKcmVzdW1lZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch10c2JpdC9ldmVudHMvdjEvYnVpbGRlci5wcm90bxIPdHNiaXQuZXZlbnRzLnYxIpQBChFCdWlsZGVyUmVnaXN0ZXJlZBIMCgRuYW1lGAEgASgJEg4KBmFyY2hlcxgCIAMoCRIOCgZzdWl0ZXMYAyADKAkSDwoHZm9ybWF0cxgEIAMoCRINCgVzbG90cxgFIAEoDRIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJICgtCdWlsZGVyTG9zdBIMCgRuYW1lGAEgASgJEisKB2xvc3RfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KDUJ1aWxkZXJQYXVzZWQSDAoEbmFtZRgBIAEoCRIRCglwYXVzZWRfYnkYAiABKAkSLQoJcGF1c2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiCg5CdWlsZGVyUmVzdW1lZBIMCgRuYW1lGAEgASgJEhIKCnJlc3VtZWRfYnkYAiABKAkSLgoKcmVzdW1lZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoOQnVpbGRlclJldGlyZWQSDAoEbmFtZRgBIAEoCRISCgpyZXRpcmVkX2J5GAIgASgJEi4KCnJldGlyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message tsbit.events.v1.BuilderRegistered
@@ -231,4 +231,57 @@ export type BuilderResumedJson = {
  */
 export const BuilderResumedSchema: GenMessage<BuilderResumed, {jsonType: BuilderResumedJson}> = /*@__PURE__*/
   messageDesc(file_tsbit_events_v1_builder, 3);
+
+/**
+ * An admin removes a builder that is lost or drained from the farm's list. If it says hello
+ * again, it registers anew.
+ *
+ * @generated from message tsbit.events.v1.BuilderRetired
+ */
+export type BuilderRetired = Message<"tsbit.events.v1.BuilderRetired"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string retired_by = 2;
+   */
+  retiredBy: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp retired_at = 3;
+   */
+  retiredAt?: Timestamp | undefined;
+};
+
+/**
+ * An admin removes a builder that is lost or drained from the farm's list. If it says hello
+ * again, it registers anew.
+ *
+ * @generated from message tsbit.events.v1.BuilderRetired
+ */
+export type BuilderRetiredJson = {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name?: string;
+
+  /**
+   * @generated from field: string retired_by = 2;
+   */
+  retiredBy?: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp retired_at = 3;
+   */
+  retiredAt?: TimestampJson;
+};
+
+/**
+ * Describes the message tsbit.events.v1.BuilderRetired.
+ * Use `create(BuilderRetiredSchema)` to create a new message.
+ */
+export const BuilderRetiredSchema: GenMessage<BuilderRetired, {jsonType: BuilderRetiredJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_events_v1_builder, 4);
 
