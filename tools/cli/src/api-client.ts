@@ -162,6 +162,7 @@ export function createApiClient({ baseUrl, token, fetch: fetchImpl = fetch }: Ap
     builders: () => json<Builder[]>('GET', '/buildd'),
     pause: (name: string) => json<{ name: string; paused: boolean }>('POST', `/buildd/${encodeURIComponent(name)}/pause`),
     resume: (name: string) => json<{ name: string; paused: boolean }>('POST', `/buildd/${encodeURIComponent(name)}/resume`),
+    retire: (name: string) => json<{ deleted: string }>('DELETE', `/buildd/${encodeURIComponent(name)}`),
     issueToken: (name: string, role: string) => json<IssuedToken>('POST', '/token', { name, role }),
     tokens: () => json<TokenView[]>('GET', '/token'),
     revokeToken: (tokenId: string) => json<{ tokenId: string; revoked: boolean }>('DELETE', `/token/${encodeURIComponent(tokenId)}`),

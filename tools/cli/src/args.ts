@@ -39,7 +39,7 @@ export type Command =
   | { type: 'job' | 'watch' | 'cancel' | 'retry' | 'log'; jobId: number }
   | { type: 'cancel-package'; package: string }
   | { type: 'builders' }
-  | { type: 'pause' | 'resume'; builder: string }
+  | { type: 'pause' | 'resume' | 'retire'; builder: string }
   | { type: 'token-issue'; name: string; role: string }
   | { type: 'token-list' }
   | { type: 'token-revoke'; tokenId: string };
@@ -164,6 +164,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     positionals: ['NAME'],
     options: [],
     build: (_values, [builder]) => ({ type: 'resume', builder: builder! }),
+  },
+  retire: {
+    usage: 'tsbit retire NAME    remove a lost or drained builder from the list',
+    positionals: ['NAME'],
+    options: [],
+    build: (_values, [builder]) => ({ type: 'retire', builder: builder! }),
   },
   'token issue': {
     usage: 'tsbit token issue NAME ROLE    ROLE: admin, submitter or builder; the secret is shown once',

@@ -96,6 +96,7 @@ describe('parsing the command line', () => {
       ['cancel-package hello', { type: 'cancel-package', package: 'hello' }],
       ['builders', { type: 'builders' }],
       ['pause b1', { type: 'pause', builder: 'b1' }],
+      ['retire b1', { type: 'retire', builder: 'b1' }],
       ['resume b1', { type: 'resume', builder: 'b1' }],
       ['token issue ci submitter', { type: 'token-issue', name: 'ci', role: 'submitter' }],
       ['token list', { type: 'token-list' }],
@@ -135,7 +136,7 @@ describe('parsing the command line', () => {
     });
 
     it('the usage names every command', () => {
-      for (const word of ['submit', 'jobs', 'job', 'watch', 'cancel', 'retry', 'cancel-package', 'log', 'builders', 'pause', 'resume', 'token issue', 'token list', 'token revoke']) {
+      for (const word of ['submit', 'jobs', 'job', 'watch', 'cancel', 'retry', 'cancel-package', 'log', 'builders', 'pause', 'resume', 'retire', 'token issue', 'token list', 'token revoke']) {
         expect(USAGE).toContain(`tsbit ${word} `.trimEnd());
       }
     });

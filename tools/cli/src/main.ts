@@ -106,6 +106,8 @@ async function run(command: Exclude<Command, { type: 'help' }>, api: ApiClient, 
       return show(await api.pause(command.builder), (answer) => `paused ${answer.name}: it finishes its builds and takes no new one`);
     case 'resume':
       return show(await api.resume(command.builder), (answer) => `resumed ${answer.name}`);
+    case 'retire':
+      return show(await api.retire(command.builder), (answer) => `removed ${answer.deleted} from the builders`);
     case 'token-issue':
       return show(await api.issueToken(command.name, command.role), renderIssued);
     case 'token-list':
