@@ -8,7 +8,7 @@ import { waitFor } from '@tsbit/service-kit';
 import { createApiClient } from './api-client';
 import { createBuilder, type Builder } from './app';
 import { jobDirectory } from './build-runner';
-import { deleteAmqpObjects } from './testing/amqp-cleanup';
+import { deleteAmqpObjects } from '@tsbit/messaging/testing';
 import { startTestApi, type TestApi } from './testing/fake-api';
 import { gitCommitAll, makeDebianTree } from './testing/fixtures';
 

@@ -1,83 +1,14 @@
+import type { BuilderView, JobSummary, JobView, TokenView } from '@tsbit/read-models';
 import type { JobQuery, JobSubmissionBody } from './args';
 
-/** The API's answers, as far as the CLI reads them (services/job-intake/src/http/schemas.ts). */
-export interface Reason {
-  code: string;
-  message: string;
-  jobIds: number[];
-}
-
-export interface JobSummary {
-  id: number;
-  package: string;
-  version: string;
-  suite: string;
-  dist: string;
-  arch: string;
-  format: string;
-  env: string;
-  source: { method: string; url: string; ref: string };
-  priority: number;
-  project: string;
-  dependsOn: number[];
-  status: string;
-  reason: Reason | null;
-  attempt: number;
-  builder: string | null;
-  submittedBy: string;
-  submittedAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  estimatedStartAt?: string | null;
-}
-
-export interface JobHistoryEntry {
-  status: string;
-  event: string;
-  at: string;
-  attempt: number;
-  actor: { kind: string; name: string } | null;
-  reason: Reason | null;
-}
-
-export interface Artifact {
-  attempt: number;
-  name: string;
-  size: number;
-  kind: string;
-  url: string;
-}
-
-export interface JobView extends JobSummary {
-  history: JobHistoryEntry[];
-  artifacts: Artifact[];
-}
+/** The API's answers are the read models' views (services/job-intake serialises them as they are). */
+export type { BuilderView, JobSummary, JobView, TokenView } from '@tsbit/read-models';
+export type { Reason } from '@tsbit/domain';
 
 export interface JobPage {
   items: JobSummary[];
   nextCursor: string | null;
   total?: number;
-}
-
-export interface Builder {
-  name: string;
-  arches: string[];
-  suites: string[];
-  formats: string[];
-  slots: number;
-  state: string;
-  runningJobs: number[];
-  lastSeenAt: string;
-}
-
-export interface TokenView {
-  tokenId: string;
-  name: string;
-  role: string;
-  revoked: boolean;
-  issuedBy: string;
-  issuedAt: string;
 }
 
 export interface IssuedToken {
@@ -159,7 +90,7 @@ export function createApiClient({ baseUrl, token, fetch: fetchImpl = fetch }: Ap
     cancelPackage: (name: string) => json<{ package: string; cancelled: number }>('POST', `/package/${encodeURIComponent(name)}/cancel`),
     /** `GET /job/:id/log` redirects to the log artifact; fetch follows it (same origin, so the token goes along). */
     buildLog: async (id: number) => (await request('GET', `/job/${id}/log`)).text(),
-    builders: () => json<Builder[]>('GET', '/buildd'),
+    builders: () => json<BuilderView[]>('GET', '/buildd'),
     pause: (name: string) => json<{ name: string; paused: boolean }>('POST', `/buildd/${encodeURIComponent(name)}/pause`),
     resume: (name: string) => json<{ name: string; paused: boolean }>('POST', `/buildd/${encodeURIComponent(name)}/resume`),
     retire: (name: string) => json<{ deleted: string }>('DELETE', `/buildd/${encodeURIComponent(name)}`),

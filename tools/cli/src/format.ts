@@ -1,4 +1,4 @@
-import type { Builder, IssuedToken, JobPage, JobSummary, JobView, TokenView } from './api-client';
+import type { BuilderView, IssuedToken, JobPage, JobSummary, JobView, TokenView } from './api-client';
 
 /** What the CLI prints: pure functions of the API's answers, each returning the text without a final newline. */
 
@@ -89,7 +89,7 @@ export function renderChange(job: JobSummary): string {
   return `job ${job.id} ${job.suite}/${job.arch}: ${job.status}${reason ? ` (${reason})` : ''}`;
 }
 
-export function renderBuilders(builders: readonly Builder[]): string {
+export function renderBuilders(builders: readonly BuilderView[]): string {
   if (builders.length === 0) return 'no builders';
   return renderTable(
     ['NAME', 'STATE', 'ARCHES', 'SUITES', 'FORMATS', 'SLOTS', 'RUNNING', 'LAST SEEN'],

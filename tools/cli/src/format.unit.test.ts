@@ -14,6 +14,9 @@ const job = (change: Partial<JobSummary> = {}): JobSummary => ({
   priority: 0,
   project: 'ci',
   dependsOn: [],
+  buildArchIndep: true,
+  retryOf: null,
+  failureClass: null,
   status: 'Waiting',
   reason: { code: 'queued', message: '2nd in the queue for bookworm/amd64', jobIds: [] },
   attempt: 1,
@@ -28,7 +31,7 @@ const job = (change: Partial<JobSummary> = {}): JobSummary => ({
 
 const view = (change: Partial<JobView> = {}): JobView => ({
   ...job(),
-  history: [{ status: 'Waiting', event: 'JobSubmitted', at: '2026-01-02T03:04:05.000Z', attempt: 1, actor: { kind: 'user', name: 'ci' }, reason: null }],
+  history: [{ status: 'Waiting', event: 'JobSubmitted', at: '2026-01-02T03:04:05.000Z', attempt: 1, actor: { kind: 'user', name: 'ci' }, reason: null, position: '1' }],
   artifacts: [],
   ...change,
 });
@@ -79,7 +82,9 @@ describe('rendering', () => {
 
     it('given artifacts, then their download URLs are absolute', () => {
       const text = renderJob(
-        view({ status: 'Done', reason: null, artifacts: [{ attempt: 1, name: 'hello_2.10-3_amd64.deb', kind: 'binary', size: 2048, url: '/artifacts/ab12/hello_2.10-3_amd64.deb' }] }),
+        view({ status: 'Done', reason: null, artifacts: [
+          { jobId: 7, attempt: 1, name: 'hello_2.10-3_amd64.deb', sha256: 'ab12', kind: 'binary', size: 2048, builder: 'b1', storedAt: '2026-01-02T03:05:05.000Z', url: '/artifacts/ab12/hello_2.10-3_amd64.deb' },
+        ] }),
         (path) => new URL(path, 'http://farm:8080/').toString(),
       );
       expect(text).toContain('reason:          -');
@@ -99,7 +104,7 @@ describe('rendering', () => {
 
   describe('builders and tokens', () => {
     it('given builders, then their state, capabilities and running jobs', () => {
-      const text = renderBuilders([{ name: 'b1', arches: ['amd64', 'i386'], suites: [], formats: ['deb'], slots: 2, state: 'building', runningJobs: [7], lastSeenAt: '2026-01-02T03:04:05.000Z' }]);
+      const text = renderBuilders([{ name: 'b1', arches: ['amd64', 'i386'], suites: [], formats: ['deb'], slots: 2, state: 'building', runningJobs: [7], registeredAt: '2026-01-02T03:00:00.000Z', lastSeenAt: '2026-01-02T03:04:05.000Z' }]);
       expect(text.split('\n')[1]).toBe('b1    building  amd64,i386  -       deb      2      7        2026-01-02T03:04:05.000Z');
     });
 

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { builderDecider, builderStreamId, deserializeEvent, jobDecider, jobStreamId, type BuilderCommand, type JobCommand, type JobEvent, type JobState, type JobSubmitted } from '@tsbit/domain';
 import { handleCommand, PostgresEventLog, type RecordedEvent } from '@tsbit/event-log';
 import { Broker, PostgresRelayCheckpoints, startRelay, topologyNames } from '@tsbit/messaging';
+import { deleteAmqpObjects } from '@tsbit/messaging/testing';
 import { submittedJob } from '@tsbit/read-models/testing';
 import { waitFor } from '@tsbit/service-kit';
 import { createScheduler, type Scheduler, type SchedulerDeps } from '../app';
@@ -187,28 +188,7 @@ export async function startHarness(options: HarnessOptions = {}) {
         ...builders.flatMap((builder) => builder.buildQueues()),
       ];
       const exchanges = [names.events, names.builds, names.reports, names.control, names.deadLetter];
-      const connection = await amqp.connect(AMQP_URL);
-      try {
-        for (const [kind, list] of [
-          ['queue', queues],
-          ['exchange', exchanges],
-        ] as const) {
-          for (const name of list) {
-            // A channel each: deleting what is not there closes the channel on some broker versions.
-            const channel = await connection.createChannel();
-            channel.on('error', () => undefined);
-            try {
-              if (kind === 'queue') await channel.deleteQueue(name);
-              else await channel.deleteExchange(name);
-              await channel.close();
-            } catch {
-              // Not there: nothing to remove.
-            }
-          }
-        }
-      } finally {
-        await connection.close();
-      }
+      await deleteAmqpObjects(AMQP_URL, { queues, exchanges });
       await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await pool.end();
     },

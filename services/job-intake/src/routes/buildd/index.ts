@@ -82,34 +82,26 @@ export function builderRoutes(context: JobIntakeContext): FastifyPluginAsyncType
       },
     );
 
-    const drain = (type: 'PauseBuilder' | 'ResumeBuilder') => async (request: FastifyRequest<{ Params: { name: string } }>) => {
-      const by = actorOf(request);
-      const { name } = request.params;
-      await handleCommand({
-        log: context.log,
-        stream: builderStreamId(name),
-        decider: builderDecider,
-        command: { type, name, by: by.name, at: context.clock().toISOString() },
-        metadata: metadataOf(request, by),
-      });
-      return { name, paused: type === 'PauseBuilder' };
-    };
+    /** Runs an admin's command on the named builder's stream, then answers `answer(name)`. */
+    const byAdmin =
+      <T>(type: 'PauseBuilder' | 'ResumeBuilder' | 'RetireBuilder', answer: (name: string) => T) =>
+      async (request: FastifyRequest<{ Params: { name: string } }>): Promise<T> => {
+        const by = actorOf(request);
+        const { name } = request.params;
+        await handleCommand({
+          log: context.log,
+          stream: builderStreamId(name),
+          decider: builderDecider,
+          command: { type, name, by: by.name, at: context.clock().toISOString() },
+          metadata: metadataOf(request, by),
+        });
+        return answer(name);
+      };
     const drainSchema = (summary: string) => ({ config: { access: 'admin' as const }, schema: { tags, summary, params: NameParams, response: { 200: Drained, ...problems(400, 401, 403, 404) } } });
-    app.post('/buildd/:name/pause', drainSchema('Drain a builder: it finishes its builds and takes no new one'), drain('PauseBuilder'));
-    app.post('/buildd/:name/resume', drainSchema('Let a drained builder take work again'), drain('ResumeBuilder'));
+    app.post('/buildd/:name/pause', drainSchema('Drain a builder: it finishes its builds and takes no new one'), byAdmin('PauseBuilder', (name) => ({ name, paused: true })));
+    app.post('/buildd/:name/resume', drainSchema('Let a drained builder take work again'), byAdmin('ResumeBuilder', (name) => ({ name, paused: false })));
 
-    const retire = async (request: FastifyRequest<{ Params: { name: string } }>) => {
-      const by = actorOf(request);
-      const { name } = request.params;
-      await handleCommand({
-        log: context.log,
-        stream: builderStreamId(name),
-        decider: builderDecider,
-        command: { type: 'RetireBuilder', name, by: by.name, at: context.clock().toISOString() },
-        metadata: metadataOf(request, by),
-      });
-      return { deleted: name };
-    };
+    const retire = byAdmin('RetireBuilder', (name) => ({ deleted: name }));
     const retireSchema = (summary: string) => ({
       config: { access: 'admin' as const },
       schema: { tags, summary, params: NameParams, response: { 200: Type.Object({ deleted: Type.String() }), ...problems(400, 401, 403, 404, 409) } },
