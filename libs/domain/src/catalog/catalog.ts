@@ -33,9 +33,19 @@ export type CatalogCommand =
   | (At & { type: 'DefineSuite'; suite: Suite })
   | (At & { type: 'RemoveSuite'; name: string })
   | (At & { type: 'AddBlacklistRule'; field: BlacklistField; regex: string })
-  | (At & { type: 'RemoveBlacklistRule'; ruleId: number });
+  | (At & { type: 'RemoveBlacklistRule'; ruleId: number })
+  | (At & { type: 'ReplaceBlacklistRule'; ruleId: number; field: BlacklistField; regex: string });
 
 const NAME = /^[a-z0-9][a-z0-9+_.-]*$/i;
+function checkBlacklistRule(field: BlacklistField, regex: string): void {
+  if (field !== 'name' && field !== 'vcs_uri') throw new DomainError('validation', 'field: must be "name" or "vcs_uri"', 'field');
+  try {
+    new RegExp(regex);
+  } catch (error) {
+    throw new DomainError('validation', `regex: ${(error as Error).message}`, 'regex');
+  }
+}
+
 const emptyCatalog = (): Catalog => ({ entries: { arch: {}, dist: {}, format: {}, env: {} }, suites: {}, blacklist: {}, nextRuleId: 1 });
 
 function checkName(field: string, name: string): void {
@@ -85,18 +95,23 @@ export function decideCatalog(command: CatalogCommand, catalog: Catalog): Catalo
     case 'RemoveSuite':
       if (!catalog.suites[command.name]) throw new DomainError('not_found', `no suite "${command.name}"`);
       return [{ type: 'SuiteRemoved', data: { name: command.name, removedBy: command.by, removedAt: command.at } }];
-    case 'AddBlacklistRule': {
-      if (command.field !== 'name' && command.field !== 'vcs_uri') throw new DomainError('validation', 'field: must be "name" or "vcs_uri"', 'field');
-      try {
-        new RegExp(command.regex);
-      } catch (error) {
-        throw new DomainError('validation', `regex: ${(error as Error).message}`, 'regex');
-      }
+    case 'AddBlacklistRule':
+      checkBlacklistRule(command.field, command.regex);
       return [{ type: 'BlacklistRuleAdded', data: { ruleId: catalog.nextRuleId, field: command.field, regex: command.regex, addedBy: command.by, addedAt: command.at } }];
-    }
     case 'RemoveBlacklistRule':
       if (!catalog.blacklist[command.ruleId]) throw new DomainError('not_found', `no blacklist rule ${command.ruleId}`);
       return [{ type: 'BlacklistRuleRemoved', data: { ruleId: command.ruleId, removedBy: command.by, removedAt: command.at } }];
+    case 'ReplaceBlacklistRule': {
+      const rule = catalog.blacklist[command.ruleId];
+      if (!rule) throw new DomainError('not_found', `no blacklist rule ${command.ruleId}`);
+      checkBlacklistRule(command.field, command.regex);
+      if (rule.field === command.field && rule.regex === command.regex) return [];
+      // Removed and added again under its own number, in one append: no moment without the rule.
+      return [
+        { type: 'BlacklistRuleRemoved', data: { ruleId: command.ruleId, removedBy: command.by, removedAt: command.at } },
+        { type: 'BlacklistRuleAdded', data: { ruleId: command.ruleId, field: command.field, regex: command.regex, addedBy: command.by, addedAt: command.at } },
+      ];
+    }
     default:
       return assertNever(command);
   }

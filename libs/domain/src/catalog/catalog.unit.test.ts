@@ -22,6 +22,19 @@ describe('the catalogue', () => {
   it('refuses a blacklist rule that is not a regular expression', () =>
     spec.given(base).when({ type: 'AddBlacklistRule', field: 'name', regex: '(', at, by: 'admin' }).thenThrows({ kind: 'validation', field: 'regex' }));
 
+  it('changes a blacklist rule in place under its own number, in one decision', () => {
+    const rule: CatalogEvent = { type: 'BlacklistRuleAdded', data: { ruleId: 1, field: 'name', regex: '^evil-', addedBy: 'admin', addedAt: at } };
+    spec.given([...base, rule]).when({ type: 'ReplaceBlacklistRule', ruleId: 1, field: 'vcs_uri', regex: 'evil\\.example', at, by: 'root' }).then([
+      { type: 'BlacklistRuleRemoved', data: { ruleId: 1, removedBy: 'root', removedAt: at } },
+      { type: 'BlacklistRuleAdded', data: { ruleId: 1, field: 'vcs_uri', regex: 'evil\\.example', addedBy: 'root', addedAt: at } },
+    ]);
+    spec.given([...base, rule]).when({ type: 'ReplaceBlacklistRule', ruleId: 1, field: 'name', regex: '^evil-', at, by: 'root' }).then([]);
+    spec.given([...base, rule]).when({ type: 'ReplaceBlacklistRule', ruleId: 2, field: 'name', regex: 'x', at, by: 'root' }).thenThrows({ kind: 'not_found' });
+    spec.given([...base, rule]).when({ type: 'ReplaceBlacklistRule', ruleId: 1, field: 'name', regex: '[', at, by: 'root' }).thenThrows({ kind: 'validation', field: 'regex' });
+    // The next rule still gets a new number.
+    spec.given([...base, rule]).when({ type: 'AddBlacklistRule', field: 'name', regex: 'y', at, by: 'root' }).then([{ type: 'BlacklistRuleAdded', data: { ruleId: 2, field: 'name', regex: 'y', addedBy: 'root', addedAt: at } }]);
+  });
+
   it('makes the heaviest architecture the master, which alone builds Architecture: all', () => {
     const catalog = catalogOf([...base, bookworm]);
     expect(masterArch(catalog.suites.bookworm!)).toBe('amd64');

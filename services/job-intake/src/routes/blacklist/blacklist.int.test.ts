@@ -98,8 +98,18 @@ describe('the /blacklist list: filter, sort, page with a cursor', () => {
     expect((await get('/blacklist?field=maintainer')).json()).toMatchObject({ status: 400, field: 'field' });
   });
 
-  it('offers no PUT /blacklist/:id: the catalogue has no command that changes a rule in place', async () => {
-    expect((await h.call({ method: 'PUT', url: '/blacklist/1', headers: h.as('admin'), payload: { field: 'name', regex: '^z-' } })).statusCode).toBe(404);
-    expect((await get('/blacklist/1')).json()).toEqual({ ruleId: 1, field: 'name', regex: '^a-' });
+  it('changes a rule in place with PUT /blacklist/:id, keeping its number; 404 for none, 400 for a bad rule, admins only', async () => {
+    const put = (url: string, payload: Record<string, unknown>, role: 'admin' | 'submitter' = 'admin') => h.call({ method: 'PUT', url, headers: h.as(role), payload });
+    expect((await put('/blacklist/1', { field: 'name', regex: '^z-' }, 'submitter')).statusCode).toBe(403);
+    const changed = await put('/blacklist/1', { field: 'name', regex: '^z-' });
+    expect([changed.statusCode, changed.headers.location, changed.json()]).toEqual([200, '/blacklist/1', { ruleId: 1, field: 'name', regex: '^z-' }]);
+    expect((await get('/blacklist/1')).json()).toEqual({ ruleId: 1, field: 'name', regex: '^z-' });
+    const submitStatus = async (name: string) => (await h.call({ method: 'POST', url: '/job', headers: h.as('submitter'), payload: jobBody({ package: name }) })).statusCode;
+    expect(await submitStatus('z-ray')).toBe(422);
+    expect(await submitStatus('a-ok')).toBe(201);
+    expect((await put('/blacklist/1', { field: 'name', regex: '^z-' })).statusCode).toBe(200);
+    expect((await put('/blacklist/999', { field: 'name', regex: 'x' })).statusCode).toBe(404);
+    expect((await put('/blacklist/1', { field: 'name', regex: '(' })).json()).toMatchObject({ status: 400, field: 'regex' });
+    expect((await get('/blacklist/1')).json()).toEqual({ ruleId: 1, field: 'name', regex: '^z-' });
   });
 });

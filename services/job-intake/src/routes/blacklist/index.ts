@@ -2,7 +2,7 @@ import { Type, type Static } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { BlacklistRuleAdded } from '@tsbit/domain';
 import type { JobIntakeContext } from '../../context';
-import { collectionRoutes, createRoutes, removalRoutes } from '../../http/collection';
+import { collectionRoutes, createRoutes, removalRoutes, replaceRoutes } from '../../http/collection';
 import { changeCatalog } from '../catalog';
 
 const Rule = Type.Object({ ruleId: Type.Integer(), field: Type.Enum(['name', 'vcs_uri']), regex: Type.String() });
@@ -17,9 +17,8 @@ type NewRule = Static<typeof NewRule>;
 
 /**
  * pyBit's blacklist: rules (`field` + `regex`) that refuse matching submissions with 422. Rules
- * live in the catalogue stream and are numbered by it. There is no `PUT /blacklist/:id`: the
- * catalogue has no command that changes a rule, and removing and adding one would renumber it in
- * two appends, with a moment between them when neither rule refuses anything.
+ * live in the catalogue stream and are numbered by it; `PUT /blacklist/:id` changes a rule in
+ * place, keeping its number (a rule is not created by PUT: the catalogue hands out the numbers).
  */
 export function blacklistRoutes(context: JobIntakeContext): FastifyPluginAsync {
   return async (app) => {
@@ -40,6 +39,16 @@ export function blacklistRoutes(context: JobIntakeContext): FastifyPluginAsync {
         const [added] = (await changeCatalog(context, request, (at, by) => ({ type: 'AddBlacklistRule', field: body.field, regex: body.regex, at, by }))) as BlacklistRuleAdded[];
         const rule = { ruleId: added?.data.ruleId ?? 0, field: body.field, regex: body.regex };
         return { status: 201, id: rule.ruleId, item: rule };
+      },
+    });
+    replaceRoutes<NewRule>(app, {
+      ...resource,
+      item: Rule,
+      body: NewRule,
+      summary: 'Change a rule in place, keeping its number (404 for a rule that does not exist)',
+      async replace(request, id, body) {
+        await changeCatalog(context, request, (at, by) => ({ type: 'ReplaceBlacklistRule', ruleId: Number(id), field: body.field, regex: body.regex, at, by }));
+        return { status: 200, item: { ruleId: Number(id), field: body.field, regex: body.regex } };
       },
     });
     removalRoutes(app, {
