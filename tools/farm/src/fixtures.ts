@@ -14,10 +14,12 @@ export interface PackageRepository {
  * A git repository holding a tiny native Debian package (one shell script in an
  * `Architecture: all` binary package), small enough that dpkg-buildpackage takes about a second.
  * `broken` makes debian/rules fail during the build, as a real packaging bug would;
- * `buildSeconds` makes the build take that long, for tests that act on a running build.
+ * `buildSeconds` makes the build take that long, for tests that act on a running build;
+ * `buildDepends` adds build dependencies (dpkg-buildpackage refuses to build while they are not
+ * installed: a dependency wait).
  */
 export function makeDebianPackageRepository(
-  options: { package?: string; version?: string; broken?: boolean; buildSeconds?: number } = {},
+  options: { package?: string; version?: string; broken?: boolean; buildSeconds?: number; buildDepends?: string[] } = {},
 ): PackageRepository {
   const name = options.package ?? 'hello-tsbit';
   const version = options.version ?? '1.0';
@@ -34,7 +36,7 @@ export function makeDebianPackageRepository(
       'Section: misc',
       'Priority: optional',
       'Maintainer: tsbit tests <tests@tsbit.invalid>',
-      'Build-Depends: debhelper-compat (= 13)',
+      `Build-Depends: ${['debhelper-compat (= 13)', ...(options.buildDepends ?? [])].join(', ')}`,
       'Standards-Version: 4.6.2',
       'Rules-Requires-Root: no',
       '',

@@ -54,6 +54,25 @@ describe('jobs through the whole farm', () => {
     expect(cancelled.reason).toMatchObject({ code: 'dependency_failed', jobIds: [first.id] });
   });
 
+  it('holds a build whose build dependencies are missing (dep-wait), and tries it again as soon as the farm builds one', async () => {
+    const missing = `libmissing-${id}`;
+    const needy = makeDebianPackageRepository({ package: `needy-${id}`, buildDepends: [`${missing} (>= 1.0)`] });
+    const job = await farm.submit({ package: needy.package, version: '1.0', url: needy.url });
+    const waiting = await farm.waitForJob(job.id, 'to wait for its build dependencies', (current) => current.status === 'Blocked');
+    expect(waiting.reason).toMatchObject({ code: 'dependency_wait', message: expect.stringContaining(`as soon as the farm builds ${missing}`) });
+    expect(waiting.history.map((step) => step.event)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildFailed', 'JobRetried', 'JobBlocked']);
+
+    const provider = makeDebianPackageRepository({ package: missing });
+    const built = await farm.submit({ package: provider.package, version: '1.0', url: provider.url });
+    await farm.waitForJob(built.id, 'to be Done', (current) => current.status === 'Done');
+    // Well within the first back-off (a minute): what ends the wait is the build, not the clock.
+    const again = await farm.waitForJob(job.id, 'to be tried again', (current) => current.history.filter((step) => step.event === 'BuildStarted').length === 2, 30_000);
+    expect(again.attempt).toBe(2);
+    // This farm's builders install nothing from the farm, so the second try waits again; enough.
+    expect((await farm.post(`/job/${job.id}/cancel`)).status).toBeLessThan(300);
+    await farm.waitForJob(job.id, 'to be Cancelled', (current) => current.status === 'Cancelled');
+  });
+
   it('stops a running build within seconds when the job is cancelled', async () => {
     const endless = makeDebianPackageRepository({ package: `endless-${id}`, buildSeconds: 300 });
     const job = await farm.submit({ package: endless.package, version: '1.0', url: endless.url });
