@@ -146,6 +146,10 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
     case 'RetryJob': {
       const current = known(state, 'retry');
       if (current.status !== 'Failed' && current.status !== 'Cancelled') return conflict(state, 'retry');
+      // Building it again would put the older version back beside (or after) the newer one.
+      if (current.status === 'Cancelled' && current.reason?.code === 'superseded') {
+        throw new DomainError('conflict', `job ${jobId} was ${current.reason.message}: retry that one instead`);
+      }
       return [{ type: 'JobRetried', data: { jobId, attempt: current.attempt + 1, retriedBy: command.by, automatic: command.automatic, retriedAt: command.at } }];
     }
     case 'DeleteJob': {

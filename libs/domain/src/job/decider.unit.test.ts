@@ -228,6 +228,12 @@ describe('the job decider', () => {
         { type: 'JobCancelled', data: { jobId: 1, cancelledBy: { kind: 'system', name: 'tsbit' }, reason: byAlice, cancelledAt: at } },
       ]));
 
+    it('refuses to retry a job superseded by a newer one, naming it', () =>
+      spec
+        .given([submitted, { type: 'JobCancelled', data: { jobId: 1, cancelledBy: alice, reason: reason('superseded', 'superseded by job 9', [9]), cancelledAt: at } }])
+        .when({ type: 'RetryJob', by: alice, automatic: false, at })
+        .thenThrows({ kind: 'conflict', message: 'job 1 was superseded by job 9: retry that one instead' }));
+
     it('retries a cancelled job on request', () =>
       spec
         .given([submitted, { type: 'JobCancelled', data: { jobId: 1, cancelledBy: alice, reason: byAlice, cancelledAt: at } }])

@@ -1,5 +1,5 @@
 import { catalogStreamId } from '@tsbit/domain';
-import { form, startHarness, type Harness } from '../../testing/harness';
+import { form, jobBody, startHarness, type Harness } from '../../testing/harness';
 
 describe('the catalogue resources', () => {
   let h: Harness;
@@ -114,6 +114,16 @@ describe('the catalogue resources', () => {
       await admin('POST', '/suite', { name: 'doomed', dist: 'debian', arches: ['amd64'], formats: ['deb'] });
       expect((await admin('DELETE', '/suite/doomed')).statusCode).toBe(200);
       expect((await admin('GET', '/suite/doomed/delete')).statusCode).toBe(404);
+    });
+
+    it('refuses to remove a suite that unfinished jobs are for: 409 naming one', async () => {
+      await admin('POST', '/suite', { name: 'busy', dist: 'debian', arches: ['amd64'], formats: ['deb'] });
+      const job = await h.call({ method: 'POST', url: '/job', headers: h.as('submitter'), payload: jobBody({ package: 'in-busy', suite: 'busy' }) });
+      expect(job.statusCode).toBe(201);
+      const refused = await admin('POST', '/suite/busy/delete');
+      expect(refused.json()).toMatchObject({ status: 409, detail: `suite "busy" has unfinished jobs (job ${job.json().id}, ...): cancel them first` });
+      expect((await h.call({ method: 'POST', url: `/job/${job.json().id}/cancel`, headers: h.as('submitter') })).statusCode).toBe(202);
+      expect((await admin('DELETE', '/suite/busy')).statusCode).toBe(200);
     });
   });
 

@@ -147,7 +147,15 @@ export function catalogRoutes(context: JobIntakeContext): FastifyPluginAsync {
       summary: 'Define the suite named in the path (201), or redefine it (200)',
       replace: (request, id, body) => defineSuite(request, { ...body, name: idFromPath(String(id), body.name, 'name') }),
     });
-    removalRoutes(app, { ...suite, remove: async (request, id) => void (await change(request, (at, by) => ({ type: 'RemoveSuite', name: String(id), at, by }))) });
+    removalRoutes(app, {
+      ...suite,
+      async remove(request, id) {
+        // Its unfinished jobs could never build: pyBit, too, refused to remove what is referred to.
+        const [unfinished] = (await context.readModels.jobs.list({ suite: String(id), unfinished: true, limit: 1 })).items;
+        if (unfinished) throw conflict(`suite "${id}" has unfinished jobs (job ${unfinished.id}, ...): cancel them first`);
+        await change(request, (at, by) => ({ type: 'RemoveSuite', name: String(id), at, by }));
+      },
+    });
 
     /** Adds an architecture to a suite, or gives it another master weight, by redefining the suite. */
     const defineSuiteArch = async (request: FastifyRequest, suiteName: string, arch: string, masterWeight: number) => {
