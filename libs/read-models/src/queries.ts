@@ -183,7 +183,8 @@ export type ReadModels = ReturnType<typeof createReadModels>;
 export function createReadModels(pool: Pool, schema: string) {
   const select = `SELECT to_jsonb(j) AS row FROM ${schema}.jobs j`;
 
-  const waitsForSlot = (job: JobSummary): boolean => job.status === 'Waiting' && job.reason?.code === 'queued';
+  /** Waiting for a build slot: not yet handed to a builder (a dispatched job waits only for it to start). */
+  const waitsForSlot = (row: JobRow): boolean => row.status === 'Waiting' && row.reason?.code === 'queued' && !row.queued;
 
   /** The capacity of every queue the given jobs wait in, in one round trip; keyed by `queueKey`. */
   async function capacities(jobs: JobSummary[]): Promise<Map<string, QueueCapacity>> {
@@ -238,15 +239,16 @@ export function createReadModels(pool: Pool, schema: string) {
    * the queue and an estimate need a count over the queue per job, so only `withPlace` (one job)
    * gets them.
    */
-  async function explain(jobs: JobSummary[], withPlace: boolean): Promise<JobSummary[]> {
-    const waiting = jobs.filter(waitsForSlot);
-    if (waiting.length === 0) return jobs;
-    const byQueue = await capacities(waiting);
+  async function explain(rows: JobRow[], withPlace: boolean): Promise<JobSummary[]> {
+    const jobs = rows.map(toSummary);
+    const waiting = new Set(rows.filter(waitsForSlot).map((row) => row.id));
+    if (waiting.size === 0) return jobs;
+    const byQueue = await capacities(jobs.filter((job) => waiting.has(job.id)));
     const now = new Date();
     return Promise.all(
       jobs.map(async (job) => {
         const capacity = byQueue.get(queueKey(job));
-        if (!waitsForSlot(job) || !capacity) return job;
+        if (!waiting.has(job.id) || !capacity) return job;
         const place = withPlace && capacity.openSlots > 0 ? await placeInQueue(job) : undefined;
         return { ...job, ...explainWaiting(job, capacity, place, now) };
       }),
@@ -268,7 +270,7 @@ export function createReadModels(pool: Pool, schema: string) {
         const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted`, [id]);
         const row = rows[0]?.row;
         if (!row) return undefined;
-        const [explained, history, artifacts] = await Promise.all([explain([toSummary(row)], true), this.history(id), pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id])]);
+        const [explained, history, artifacts] = await Promise.all([explain([row], true), this.history(id), pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id])]);
         return { ...(explained[0] as JobSummary), history: history ?? [], artifacts: artifacts.rows.map(toArtifact) };
       },
 
@@ -297,7 +299,7 @@ export function createReadModels(pool: Pool, schema: string) {
             ? pool.query<{ total: number }>(`SELECT coalesce(sum(n), 0)::int AS total FROM ${schema}.job_counts WHERE $1::text[] IS NULL OR status = ANY($1::text[])`, [statuses ?? null])
             : pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${schema}.jobs WHERE ${filters.join(' AND ')}`, filterValues),
         ]);
-        const items = await explain(page.rows.slice(0, limit).map(({ row }) => toSummary(row)), false);
+        const items = await explain(page.rows.slice(0, limit).map(({ row }) => row), false);
         const last = items[items.length - 1];
         return { items, nextCursor: page.rows.length > limit && last ? encodeCursor(last.id) : null, total: count.rows[0]?.total ?? 0 };
       },

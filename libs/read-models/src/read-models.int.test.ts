@@ -76,6 +76,15 @@ describe('read models fed by real events', () => {
     expect((await readModels.jobs.get(4))?.reason).toMatchObject({ code: 'no_builder_online', message: 'no builder online for arm64' });
   });
 
+  it('says of a job handed to a builder only that, without a place in the queue', async () => {
+    // On i386, which no builder serves: were it still waiting for a slot, it would say so.
+    await append('job-5', [submittedJob(5, { arch: 'i386' }), { type: 'JobQueued', data: { jobId: 5, attempt: 1, routingKey: 'deb.bookworm.i386', queuedAt: at(2) } }]);
+    await project();
+    expect(await readModels.jobs.get(5)).toMatchObject({ status: 'Waiting', reason: { code: 'queued', message: 'queued for a builder' } });
+    expect((await readModels.jobs.get(5))?.estimatedStartAt).toBeUndefined();
+    expect((await readModels.jobs.list({ arch: 'i386' })).items[0]?.reason).toMatchObject({ message: 'queued for a builder' });
+  });
+
   it('says on a list page too who could build each waiting job, without counting places', async () => {
     const reasons = new Map((await readModels.jobs.list({ status: 'Waiting' })).items.map((job) => [job.id, job.reason]));
     expect(reasons.get(3)).toEqual({ code: 'queued', message: 'in the queue for bookworm/amd64', jobIds: [] });
