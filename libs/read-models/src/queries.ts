@@ -322,15 +322,6 @@ export function createReadModels(pool: Pool, schema: string) {
         const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE NOT deleted AND status = ANY($1::text[]) AND package = ANY($2::text[])`, [UNFINISHED, packages]);
         return rows.map(({ row }) => toSummary(row));
       },
-
-      async packages(): Promise<{ name: string; version: string; jobs: number; unfinished: number }[]> {
-        const { rows } = await pool.query(
-          `SELECT package AS name, version, count(*)::int AS jobs, count(*) FILTER (WHERE status = ANY($1::text[]))::int AS unfinished
-           FROM ${schema}.jobs WHERE NOT deleted GROUP BY package, version ORDER BY package, version`,
-          [UNFINISHED],
-        );
-        return rows;
-      },
     },
 
     artifacts: {
