@@ -12,6 +12,7 @@ import { createCatalogCache } from './catalog-cache';
 import type { JobIntakeContext } from './context';
 import { installAccess } from './http/access';
 import { installCors } from './http/cors';
+import { tokenLookup } from './http/token-lookup';
 import { sharedSchemas } from './http/schemas';
 import { blacklistRoutes } from './routes/blacklist';
 import { builderRoutes } from './routes/buildd';
@@ -63,7 +64,7 @@ export async function createJobIntake(deps: JobIntakeDeps): Promise<FastifyInsta
 
   for (const schema of sharedSchemas) app.addSchema(schema);
   installCors(app);
-  installAccess(app, { lookup: (tokenId) => deps.readModels.tokens.get(tokenId), readNeedsToken: deps.readNeedsToken });
+  installAccess(app, { lookup: tokenLookup(deps.readModels, deps.log), readNeedsToken: deps.readNeedsToken });
   await app.register(formbody);
   await app.register(swagger, {
     // Shared schemas appear under components by their own names.

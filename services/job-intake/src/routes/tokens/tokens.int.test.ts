@@ -25,6 +25,17 @@ describe('/token', () => {
     expect((await h.call({ method: 'POST', url: '/job', headers: { authorization: `Bearer ${issued.token}` }, payload: jobBody({ package: 'from-ci' }) })).statusCode).toBe(401);
   });
 
+  it('lets a token work at once, before the read models have it', async () => {
+    // app.inject, not h.call: nothing is projected in between.
+    const issued = (await h.app.inject({ method: 'POST', url: '/token', headers: h.as('admin'), payload: { name: 'fresh-bot', role: 'submitter' } })).json();
+    const submitted = await h.app.inject({ method: 'POST', url: '/job', headers: { authorization: `Bearer ${issued.token}` }, payload: jobBody({ package: 'fresh-from-bot' }) });
+    expect(submitted.statusCode).toBe(201);
+    expect(submitted.json()).toMatchObject({ submittedBy: 'fresh-bot' });
+    const wrongSecret = `${issued.token.slice(0, -4)}AAAA`;
+    expect((await h.app.inject({ method: 'POST', url: '/job', headers: { authorization: `Bearer ${wrongSecret}` }, payload: jobBody({ package: 'x' }) })).statusCode).toBe(401);
+    await h.project();
+  });
+
   it('takes form fields', async () => {
     const { headers, payload } = form({ name: 'form-bot', role: 'builder' });
     expect((await h.call({ method: 'POST', url: '/token', headers: { ...h.as('admin'), ...headers }, payload })).statusCode).toBe(201);
