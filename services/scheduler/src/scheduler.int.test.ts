@@ -158,21 +158,21 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect(state).toMatchObject({ reason: { code: 'cancelled_by_user' } });
   });
 
-  it("gives the next free slot to another project's job ahead of 200 pending jobs of a mass rebuild", async () => {
+  it("gives the next free slot to another project's job ahead of 5,000 pending jobs of a mass rebuild", async () => {
     h = await startHarness();
     await h.startScheduler();
     const builder = await h.onlineBuilder('b1');
-    const mass = Array.from({ length: 200 }, (_, index) => index + 1);
+    const mass = Array.from({ length: 5000 }, (_, index) => index + 1);
     await h.submitMany(mass, { project: 'mass' });
     await builder.waitForRequest(1);
-    await h.submit(1000, { project: 'alice' });
-    await h.waitUntil('every job judged', () => h.scheduler.model.pendingCount().get('deb.bookworm.amd64') === 200);
+    await h.submit(10_000, { project: 'alice' });
+    await h.waitUntil('every job judged', () => h.scheduler.model.pendingCount().get('deb.bookworm.amd64') === 5000);
 
     await builder.started(1);
     await builder.succeeded(1);
 
     const next = await h.waitUntil('a second BuildRequest', () => builder.requests[1]);
-    expect(next.jobId).toBe(1000);
+    expect(next.jobId).toBe(10_000);
   });
 
   it('retries an infrastructure failure by itself', async () => {
