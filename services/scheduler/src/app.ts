@@ -10,6 +10,7 @@ import {
   judgeDependencies,
   jobDecider,
   jobStreamId,
+  reason,
   type Actor,
   type BuilderCommand,
   type BuilderEvent,
@@ -242,6 +243,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       } else {
         leases.forget(change.jobId);
       }
+      if (change.from === undefined && !isFinal(change.to)) await supersedeOlder(change.jobId);
       if (isFinal(change.to) && !isFinal(change.from)) {
         const memo = memoizeFinal(lookup);
         for (const dependant of model.dependantsOf(change.jobId)) await judge(dependant, memo);
@@ -252,6 +254,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       failedReactions.set(change.jobId, change);
       armRetry();
     }
+  }
+
+  /**
+   * pyBit's superseding, as the log orders submissions: job-intake supersedes what its read model
+   * shows at once; this catches what it could not see yet (two pushes a moment apart). A job
+   * cancelled already is refused by the decider and left as it is.
+   */
+  async function supersedeOlder(jobId: number): Promise<void> {
+    const why = reason('superseded', `superseded by job ${jobId}`, [jobId]);
+    for (const older of model.supersededBy(jobId)) await runJob(older, { type: 'CancelJob', by: SCHEDULER, reason: why, at: at() });
   }
 
   /** Lets a job be dispatched, keeps it Blocked naming what it waits for, or cancels it. */

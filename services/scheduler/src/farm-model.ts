@@ -1,5 +1,6 @@
 import {
   builderDecider,
+  supersededBy,
   jobDecider,
   type BuilderEvent,
   type BuilderState,
@@ -63,6 +64,8 @@ const FINAL_STATUSES: ReadonlySet<JobState['status']> = new Set(['Done', 'Failed
 export const isFinal = (status: JobState['status'] | undefined): boolean => status !== undefined && FINAL_STATUSES.has(status);
 const OUTSTANDING_STATUSES: ReadonlySet<JobState['status']> = new Set(['Building', 'Cancelling']);
 
+const packageInstanceKey = (job: KnownJobState['job']): string => [job.package, job.dist, job.suite, job.arch, job.env].join('\u0000');
+
 function routingKeyOf(job: KnownJobState['job']): string {
   try {
     return buildRoutingKey(job);
@@ -96,6 +99,8 @@ export class FarmModel {
   /** Dispatching, queued or building. */
   private readonly outstanding = new Map<number, TrackedJob>();
   private readonly dependants = new Map<number, Set<number>>();
+  /** Unfinished jobs by what superseding compares: package, dist, suite, arch, env. */
+  private readonly byPackageInstance = new Map<string, Set<number>>();
   /** Dispatches per project since start, for the round-robin between projects. */
   private readonly served = new Map<string, number>();
   /** While the log is folded at start, Failed jobs stay whole: most get a JobRetried next. */
@@ -178,6 +183,21 @@ export class FarmModel {
 
   dependantsOf(jobId: number): number[] {
     return [...(this.dependants.get(jobId) ?? [])];
+  }
+
+  /**
+   * The unfinished jobs a newly submitted job supersedes (pyBit's rule: same package, dist,
+   * suite, arch and env, a version not newer), in the order of the log rather than of a read
+   * model, so that two submissions a moment apart are caught too.
+   */
+  supersededBy(jobId: number): number[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    const candidates = [...(this.byPackageInstance.get(packageInstanceKey(job.state.job)) ?? [])]
+      .map((id) => this.jobs.get(id))
+      .filter((other): other is TrackedJob => other !== undefined && other.state.status !== 'Cancelling' && other.state.job.jobId < jobId)
+      .map((other) => other.state.job);
+    return supersededBy(candidates, job.state.job);
   }
 
   /** The job may be dispatched: its dependencies are done. */
@@ -417,6 +437,8 @@ export class FarmModel {
       queuedAt: undefined,
     };
     this.jobs.set(jobId, job);
+    const instance = packageInstanceKey(state.job);
+    this.byPackageInstance.set(instance, (this.byPackageInstance.get(instance) ?? new Set<number>()).add(jobId));
     for (const dependency of state.job.dependsOn) {
       const set = this.dependants.get(dependency) ?? new Set<number>();
       set.add(jobId);
@@ -462,6 +484,9 @@ export class FarmModel {
     const jobId = job.state.job.jobId;
     this.unplace(jobId, job.routingKey);
     this.jobs.delete(jobId);
+    const instance = packageInstanceKey(job.state.job);
+    const sameInstance = this.byPackageInstance.get(instance);
+    if (sameInstance?.delete(jobId) && sameInstance.size === 0) this.byPackageInstance.delete(instance);
     // A Failed job may be retried at once (its JobRetried is on its way): its hold stays.
     if (job.state.status !== 'Failed') {
       this.holds.delete(jobId);

@@ -198,6 +198,23 @@ describe("the scheduler's picture of the farm", () => {
     expect(f.model.awaitedBy(1)).toEqual([]);
   });
 
+  it('names the older unfinished jobs of the same package instance that a new job supersedes', () => {
+    const f = farm();
+    f.builder(registered('b1'));
+    f.submit(1, { package: 'hello', version: '1.0-1' });
+    f.submit(2, { package: 'hello', version: '1.0-1', arch: 'i386' });
+    f.submit(3, { package: 'hello', version: '2.0-1' });
+    f.submit(4, { package: 'other', version: '1.0-1' });
+    f.submit(5, { package: 'hello', version: '1.0-1' });
+    f.submit(6, { package: 'hello', version: '1.5-1' });
+    // Job 5 is older than job 3's version: it supersedes job 1 only (same version), not job 3.
+    expect(f.model.supersededBy(5)).toEqual([1]);
+    expect(f.model.supersededBy(6)).toEqual([1, 5]);
+    expect(f.model.supersededBy(3)).toEqual([1]);
+    f.job({ type: 'JobCancelled', data: { jobId: 1, cancelledBy: { kind: 'user', name: 'alice' }, reason: { code: 'cancelled_by_user', message: 'x', jobIds: [] }, cancelledAt: at(2) } });
+    expect(f.model.supersededBy(6)).toEqual([5]);
+  });
+
   it('applies each event once, and reports a gap when a version is missing', () => {
     const f = farm();
     const submitted = submittedJob(1);

@@ -88,6 +88,21 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect((await h.readJob(1)).state.status).toBe('Failed');
   });
 
+  it('supersedes an older unfinished job of the same package instance as the log orders them, even one job-intake did not see', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    await h.submit(1, { package: 'hello', version: '1.0-1' });
+    await h.submit(2, { package: 'hello', version: '1.0-1', arch: 'arm64' });
+    await h.submit(3, { package: 'hello', version: '1.1-1' });
+    const cancelled = await h.waitForEvent(1, 'JobCancelled');
+    expect(cancelled.data).toMatchObject({ cancelledBy: { kind: 'system', name: 'scheduler' }, reason: { code: 'superseded', message: 'superseded by job 3', jobIds: [3] } });
+    // Another architecture is another instance; the newest job stays.
+    await h.submit(4, { package: 'unrelated' });
+    await h.waitUntil('job 4 judged', () => h.scheduler.model.job(4) !== undefined);
+    expect((await h.readJob(2)).state.status).toBe('Waiting');
+    expect((await h.readJob(3)).state.status).toBe('Waiting');
+  });
+
   it('changes nothing when events and reports are delivered twice', async () => {
     h = await startHarness();
     await h.startScheduler();
