@@ -115,7 +115,7 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
       if (current.infrastructureRetries >= MAX_INFRASTRUCTURE_RETRIES) {
         const limit = reason(
           'retry_limit_reached',
-          `builder ${command.builder} stopped answering; ${MAX_INFRASTRUCTURE_RETRIES + 1} attempts in a row were lost to infrastructure failures, so the farm stops retrying`,
+          `builder ${command.builder} stopped answering; ${MAX_INFRASTRUCTURE_RETRIES + 1} attempts were lost to infrastructure failures, so the farm stops retrying`,
         );
         return [expired, { type: 'BuildFailed', data: { jobId, attempt: command.attempt, builder: command.builder, failureClass: 'infrastructure', reason: limit, artifacts: [], finishedAt: command.at } }];
       }

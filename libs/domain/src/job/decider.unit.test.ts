@@ -174,7 +174,7 @@ describe('the job decider', () => {
             attempt: last,
             builder: 'b1',
             failureClass: 'infrastructure',
-            reason: reason('retry_limit_reached', `builder b1 stopped answering; ${last} attempts in a row were lost to infrastructure failures, so the farm stops retrying`),
+            reason: reason('retry_limit_reached', `builder b1 stopped answering; ${last} attempts were lost to infrastructure failures, so the farm stops retrying`),
             artifacts: [],
             finishedAt: at,
           },
