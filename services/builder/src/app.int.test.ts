@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import amqp from 'amqplib';
 import pino from 'pino';
 import { Broker, buildRoutingKey, topologyNames } from '@tsbit/messaging';
 import { waitFor } from '@tsbit/service-kit';
@@ -199,6 +200,40 @@ describe('the builder between RabbitMQ and the API', () => {
     expect(final.kind).toBe('cancelled');
     expect(api.uploads.filter((upload) => upload.jobId === body.jobId).map((upload) => upload.kind)).toEqual(['log']);
     await waitFor('the build to leave the running list', () => builder?.running().length === 0);
+  });
+
+  it('takes no request while drained, finishing what it runs, and takes them again once released', async () => {
+    await startBuilder();
+    const queue = names.buildQueue(buildRoutingKey({ format: 'deb', suite: 'bookworm', arch: 'amd64' }));
+    const queueState = async (): Promise<{ consumerCount: number; messageCount: number }> => {
+      const connection = await amqp.connect(AMQP_URL);
+      try {
+        return await (await connection.createChannel()).checkQueue(queue);
+      } finally {
+        await connection.close();
+      }
+    };
+    /** Waits for `count` more heartbeats: the builder has handled whatever came before them. */
+    const heartbeatsLater = async (count: number): Promise<void> => {
+      const seen = reports.filter((report) => report.builder === name && report.heartbeat).length;
+      await waitFor(`${count} heartbeats`, () => reports.filter((report) => report.builder === name && report.heartbeat).length >= seen + count);
+    };
+    const running = await sleepingBuild();
+
+    await broker.publish(names.control, name, { drain: { drained: true } }, { messageId: `drain-${id}` });
+    // The running build ends (cancelled here, to be quick): its slot frees, but a drained builder consumes nothing.
+    await broker.publish(names.control, name, { cancel: { jobId: running.jobId, attempt: 1 } }, { messageId: `cancel-${running.jobId}` });
+    await finalReport(running);
+    const tree = makeDebianTree({ root: scratch, package: `after-drain-${id}` });
+    const waiting = request(tree, gitCommitAll(tree.dir));
+    api.jobs.set(waiting.jobId, { status: 'Waiting', attempt: 1 });
+    await publishRequest(waiting);
+    await heartbeatsLater(3);
+    expect(await queueState()).toEqual(expect.objectContaining({ consumerCount: 0, messageCount: 1 }));
+    expect(reportsFor(waiting)).toEqual([]);
+
+    await broker.publish(names.control, name, { drain: { drained: false } }, { messageId: `release-${id}` });
+    expect((await finalReport(waiting)).kind).toBe('succeeded');
   });
 
   it('hands running builds back on shutdown as infrastructure failures', async () => {

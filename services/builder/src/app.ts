@@ -88,6 +88,8 @@ export function createBuilder(deps: BuilderDeps): Builder {
   let controlConsumer: { cancel(): Promise<void> } | undefined;
   let started = false;
   let closing = false;
+  /** Drained by an admin (BuilderControl.drain): runs its builds to the end, consumes no request. */
+  let drained = false;
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let beats = 0;
   let reportSequence = 0;
@@ -151,7 +153,7 @@ export function createBuilder(deps: BuilderDeps): Builder {
    * Changes run one after the other; a failed one is logged and tried again at the next change.
    */
   const syncConsumers = async (): Promise<void> => {
-    const wanted = !closing && freeSlots() > 0;
+    const wanted = !closing && !drained && freeSlots() > 0;
     if (wanted && buildConsumers.length === 0) {
       const created: { cancel(): Promise<void> }[] = [];
       try {
@@ -200,6 +202,8 @@ export function createBuilder(deps: BuilderDeps): Builder {
       throw error;
     }
     const log = logger.child({ jobId: job.jobId, attempt: job.attempt });
+    // One taken from the prefetch just before a drain goes back for another builder.
+    if (drained) throw new RetryLater('the builder is drained');
     if (!(await reserveSlot())) throw new RetryLater('the builder is shutting down');
     let begin: (() => void) | undefined;
     try {
@@ -327,11 +331,17 @@ export function createBuilder(deps: BuilderDeps): Builder {
 
   // --- BuilderControl ------------------------------------------------------------------------
   async function onControl({ body }: { body: unknown }): Promise<void> {
-    let command: { cancel?: { jobId: number; attempt: number } };
+    let command: { cancel?: { jobId: number; attempt: number }; drain?: { drained: boolean } };
     try {
       command = canonicalMessage('BuilderControl', body, 'read') as typeof command;
     } catch (error) {
       throw new PermanentFailure((error as Error).message);
+    }
+    if (command.drain) {
+      drained = command.drain.drained;
+      logger.info({ drained }, drained ? 'drained by an admin: finishing what runs, taking nothing new' : 'released: taking work again');
+      await adjustConsumers();
+      return;
     }
     if (!command.cancel) throw new PermanentFailure('BuilderControl: no command this builder knows');
     const key = keyOf(command.cancel);

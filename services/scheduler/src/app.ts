@@ -303,6 +303,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   const sendCancel = (builder: string, jobId: number, attempt: number): Promise<void> =>
     broker.publish(names.control, builder, canonicalMessage('BuilderControl', { cancel: { jobId, attempt } }), { messageId: cancelMessageId(jobId, attempt) });
+  /** Tells a builder it is drained or released, so that a drained one stops taking requests. */
+  const sendDrain = (builder: string, drained: boolean): Promise<void> =>
+    broker.publish(names.control, builder, canonicalMessage('BuilderControl', { drain: { drained } }), { messageId: `${builder}:drain:${drained}:${nowMs()}` });
 
   // --- dispatch --------------------------------------------------------------------------------
 
@@ -469,6 +472,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const name = body.stream.slice(BUILDER_STREAM_PREFIX.length);
       const outcome = model.applyBuilderEvent(name, body.version, event as BuilderEvent, nowMs());
       if (outcome === 'gap') await resyncBuilder(name);
+      if (outcome === 'changed' && (event.type === 'BuilderPaused' || event.type === 'BuilderResumed')) await sendDrain(name, event.type === 'BuilderPaused');
       if (outcome !== 'duplicate') scheduleDispatch();
     }
   }
@@ -502,6 +506,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       case 'hello':
         await runBuilder(builder, { type: 'RegisterBuilder', name: builder, capabilities: report.capabilities, at: at() }, asBuilder);
         model.heardFrom(builder, now);
+        // A builder starts undrained: one that an admin drained before it (re)started is told.
+        if (model.builder(builder)?.state.status === 'Paused') await sendDrain(builder, true);
         scheduleDispatch();
         return;
       case 'heartbeat':

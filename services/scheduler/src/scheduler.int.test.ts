@@ -249,8 +249,15 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     await builder.waitForRequest(1);
     await h.builderCommand(builder.name, { type: 'PauseBuilder', name: builder.name, by: 'admin', at: now() });
     await h.waitUntil('the builder paused', () => h.scheduler.model.builder(builder.name)?.state.status === 'Paused');
+    const drains = () => builder.controls.flatMap((control) => (control.drain ? [control.drain.drained] : []));
+    await h.waitUntil('the builder told it is drained', () => drains().length === 1);
+    expect(drains()).toEqual([true]);
+    // Restarted while drained, it is told again when it says hello.
+    await builder.hello();
+    await h.waitUntil('the drain repeated on hello', () => drains().length === 2);
+    expect(drains()).toEqual([true, true]);
 
-    // It took a request before it learnt nothing of its pause: told to stop, no build recorded.
+    // It took a request before it learnt of its pause: told to stop, no build recorded.
     await builder.started(1);
     await builder.waitForCancel(1, 1);
     await h.submit(2);
@@ -259,6 +266,8 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect(await h.eventTypes(2)).toEqual(['JobSubmitted']);
 
     await h.builderCommand(builder.name, { type: 'ResumeBuilder', name: builder.name, by: 'admin', at: now() });
+    await h.waitUntil('the builder told it is released', () => drains().length === 3);
+    expect(drains()).toEqual([true, true, false]);
     await h.waitUntil('job 1 requested again', () => builder.requests.filter((request) => request.messageId === 'job-1:1').length === 2);
     await builder.started(1);
     await builder.succeeded(1);

@@ -31,7 +31,7 @@ const TIMEOUT_MS = 10_000;
 
 export class TestBuilder {
   readonly requests: ReceivedRequest[] = [];
-  readonly controls: { cancel?: { jobId: number; attempt: number } }[] = [];
+  readonly controls: { cancel?: { jobId: number; attempt: number }; drain?: { drained: boolean } }[] = [];
   private sequence = 0;
 
   private constructor(

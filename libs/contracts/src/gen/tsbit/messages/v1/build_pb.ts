@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsbit/messages/v1/build.proto.
  */
 export const file_tsbit_messages_v1_build: GenFile = /*@__PURE__*/
-  fileDesc("Ch10c2JpdC9tZXNzYWdlcy92MS9idWlsZC5wcm90bxIRdHNiaXQubWVzc2FnZXMudjEiiwIKDEJ1aWxkUmVxdWVzdBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIPCgdwYWNrYWdlGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSDQoFc3VpdGUYBSABKAkSDAoEZGlzdBgGIAEoCRIMCgRhcmNoGAcgASgJEg4KBmZvcm1hdBgIIAEoCRILCgNlbnYYCSABKAkSJwoGc291cmNlGAogASgLMhcudHNiaXQuZXZlbnRzLnYxLlNvdXJjZRIYChBidWlsZF9hcmNoX2luZGVwGAsgASgIEi0KCXF1ZXVlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizgcKDUJ1aWxkZXJSZXBvcnQSDwoHYnVpbGRlchgBIAEoCRIrCgdzZW50X2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3CgVoZWxsbxgDIAEoCzImLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuSGVsbG9IABI/CgloZWFydGJlYXQYBCABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LkhlYXJ0YmVhdEgAEjsKB3N0YXJ0ZWQYBSABKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN0YXJ0ZWRIABI/CglzdWNjZWVkZWQYBiABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN1Y2NlZWRlZEgAEjkKBmZhaWxlZBgHIAEoCzInLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuRmFpbGVkSAASPwoJY2FuY2VsbGVkGAggASgLMioudHNiaXQubWVzc2FnZXMudjEuQnVpbGRlclJlcG9ydC5DYW5jZWxsZWRIABpHCgVIZWxsbxIOCgZhcmNoZXMYASADKAkSDgoGc3VpdGVzGAIgAygJEg8KB2Zvcm1hdHMYAyADKAkSDQoFc2xvdHMYBCABKA0aRgoJSGVhcnRiZWF0EjkKB3J1bm5pbmcYASADKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlJ1bm5pbmcaKgoHUnVubmluZxIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRoqCgdTdGFydGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNGloKCVN1Y2NlZWRlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIsCglhcnRpZmFjdHMYAyADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QajQEKBkZhaWxlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIVCg1mYWlsdXJlX2NsYXNzGAMgASgJEgwKBGNvZGUYBCABKAkSDwoHbWVzc2FnZRgFIAEoCRIsCglhcnRpZmFjdHMYBiADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QaLAoJQ2FuY2VsbGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNQggKBnJlcG9ydCKMAQoOQnVpbGRlckNvbnRyb2wSPwoGY2FuY2VsGAEgASgLMi0udHNiaXQubWVzc2FnZXMudjEuQnVpbGRlckNvbnRyb2wuQ2FuY2VsQnVpbGRIABouCgtDYW5jZWxCdWlsZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDUIJCgdjb21tYW5kYgZwcm90bzM", [file_google_protobuf_timestamp, file_tsbit_events_v1_job]);
+  fileDesc("Ch10c2JpdC9tZXNzYWdlcy92MS9idWlsZC5wcm90bxIRdHNiaXQubWVzc2FnZXMudjEiiwIKDEJ1aWxkUmVxdWVzdBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIPCgdwYWNrYWdlGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSDQoFc3VpdGUYBSABKAkSDAoEZGlzdBgGIAEoCRIMCgRhcmNoGAcgASgJEg4KBmZvcm1hdBgIIAEoCRILCgNlbnYYCSABKAkSJwoGc291cmNlGAogASgLMhcudHNiaXQuZXZlbnRzLnYxLlNvdXJjZRIYChBidWlsZF9hcmNoX2luZGVwGAsgASgIEi0KCXF1ZXVlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizgcKDUJ1aWxkZXJSZXBvcnQSDwoHYnVpbGRlchgBIAEoCRIrCgdzZW50X2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3CgVoZWxsbxgDIAEoCzImLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuSGVsbG9IABI/CgloZWFydGJlYXQYBCABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LkhlYXJ0YmVhdEgAEjsKB3N0YXJ0ZWQYBSABKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN0YXJ0ZWRIABI/CglzdWNjZWVkZWQYBiABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN1Y2NlZWRlZEgAEjkKBmZhaWxlZBgHIAEoCzInLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuRmFpbGVkSAASPwoJY2FuY2VsbGVkGAggASgLMioudHNiaXQubWVzc2FnZXMudjEuQnVpbGRlclJlcG9ydC5DYW5jZWxsZWRIABpHCgVIZWxsbxIOCgZhcmNoZXMYASADKAkSDgoGc3VpdGVzGAIgAygJEg8KB2Zvcm1hdHMYAyADKAkSDQoFc2xvdHMYBCABKA0aRgoJSGVhcnRiZWF0EjkKB3J1bm5pbmcYASADKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlJ1bm5pbmcaKgoHUnVubmluZxIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRoqCgdTdGFydGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNGloKCVN1Y2NlZWRlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIsCglhcnRpZmFjdHMYAyADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QajQEKBkZhaWxlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIVCg1mYWlsdXJlX2NsYXNzGAMgASgJEgwKBGNvZGUYBCABKAkSDwoHbWVzc2FnZRgFIAEoCRIsCglhcnRpZmFjdHMYBiADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QaLAoJQ2FuY2VsbGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNQggKBnJlcG9ydCLgAQoOQnVpbGRlckNvbnRyb2wSPwoGY2FuY2VsGAEgASgLMi0udHNiaXQubWVzc2FnZXMudjEuQnVpbGRlckNvbnRyb2wuQ2FuY2VsQnVpbGRIABI4CgVkcmFpbhgCIAEoCzInLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJDb250cm9sLkRyYWluSAAaLgoLQ2FuY2VsQnVpbGQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0aGAoFRHJhaW4SDwoHZHJhaW5lZBgBIAEoCEIJCgdjb21tYW5kYgZwcm90bzM", [file_google_protobuf_timestamp, file_tsbit_events_v1_job]);
 
 /**
  * On exchange "tsbit.builds", routing key "<format>.<suite>.<arch>".
@@ -621,6 +621,12 @@ export type BuilderControl = Message<"tsbit.messages.v1.BuilderControl"> & {
      */
     value: BuilderControl_CancelBuild;
     case: "cancel";
+  } | {
+    /**
+     * @generated from field: tsbit.messages.v1.BuilderControl.Drain drain = 2;
+     */
+    value: BuilderControl_Drain;
+    case: "drain";
   } | { case: undefined; value?: undefined };
 };
 
@@ -634,6 +640,11 @@ export type BuilderControlJson = {
    * @generated from field: tsbit.messages.v1.BuilderControl.CancelBuild cancel = 1;
    */
   cancel?: BuilderControl_CancelBuildJson;
+
+  /**
+   * @generated from field: tsbit.messages.v1.BuilderControl.Drain drain = 2;
+   */
+  drain?: BuilderControl_DrainJson;
 };
 
 /**
@@ -679,4 +690,37 @@ export type BuilderControl_CancelBuildJson = {
  */
 export const BuilderControl_CancelBuildSchema: GenMessage<BuilderControl_CancelBuild, {jsonType: BuilderControl_CancelBuildJson}> = /*@__PURE__*/
   messageDesc(file_tsbit_messages_v1_build, 2, 0);
+
+/**
+ * An admin drained (paused) or released the builder: while drained it finishes what it runs
+ * and takes no new request from the build queues.
+ *
+ * @generated from message tsbit.messages.v1.BuilderControl.Drain
+ */
+export type BuilderControl_Drain = Message<"tsbit.messages.v1.BuilderControl.Drain"> & {
+  /**
+   * @generated from field: bool drained = 1;
+   */
+  drained: boolean;
+};
+
+/**
+ * An admin drained (paused) or released the builder: while drained it finishes what it runs
+ * and takes no new request from the build queues.
+ *
+ * @generated from message tsbit.messages.v1.BuilderControl.Drain
+ */
+export type BuilderControl_DrainJson = {
+  /**
+   * @generated from field: bool drained = 1;
+   */
+  drained?: boolean;
+};
+
+/**
+ * Describes the message tsbit.messages.v1.BuilderControl.Drain.
+ * Use `create(BuilderControl_DrainSchema)` to create a new message.
+ */
+export const BuilderControl_DrainSchema: GenMessage<BuilderControl_Drain, {jsonType: BuilderControl_DrainJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_messages_v1_build, 2, 1);
 
