@@ -18,6 +18,8 @@ export interface FarmOptions {
   stateDir: string;
   builders: string[];
   heartbeatMs: number;
+  /** The scheduler's first dependency-wait back-off; its default (a minute) unless given. */
+  dependencyWaitBackoffMs?: number;
   logLevel: string;
   output: (line: string) => void;
   /** Keep the admin token in `<stateDir>/token` across restarts. */
@@ -55,6 +57,7 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
     TSBIT_HEARTBEAT_MS: String(options.heartbeatMs),
     TSBIT_ARTIFACT_DIR: path.join(options.stateDir, 'artifacts'),
     TSBIT_API_URL: apiUrl,
+    ...(options.dependencyWaitBackoffMs === undefined ? {} : { TSBIT_DEPENDENCY_WAIT_BACKOFF_MS: String(options.dependencyWaitBackoffMs) }),
   };
 
   const services = new Map<string, ServiceProcess>();

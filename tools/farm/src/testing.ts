@@ -40,7 +40,7 @@ export interface TestFarm {
 }
 
 /** A whole farm of its own for an end-to-end test file or a benchmark: its own schema, AMQP prefix, ports and state. */
-export async function startTestFarm(options: { builders: string[]; heartbeatMs: number }): Promise<TestFarm> {
+export async function startTestFarm(options: { builders: string[]; heartbeatMs: number; dependencyWaitBackoffMs?: number }): Promise<TestFarm> {
   const id = randomBytes(4).toString('hex');
   const schema = `e2e_${id}`;
   const stateDir = mkdtempSync(path.join(tmpdir(), 'tsbit-farm-'));
@@ -54,6 +54,7 @@ export async function startTestFarm(options: { builders: string[]; heartbeatMs: 
     stateDir,
     builders: options.builders,
     heartbeatMs: options.heartbeatMs,
+    ...(options.dependencyWaitBackoffMs === undefined ? {} : { dependencyWaitBackoffMs: options.dependencyWaitBackoffMs }),
     logLevel: process.env.TSBIT_E2E_LOG ? 'info' : 'warn',
     output: (line) => {
       output.push(line);

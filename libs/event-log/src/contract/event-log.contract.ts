@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@tsbit/service-kit';
 import { WrongExpectedVersion, type EventLog, type NewEvent, type RecordedEvent, type Subscription } from '../port';
 
 /**
@@ -23,13 +24,8 @@ const APPENDS_PER_WRITER = 5;
 /** More than one page of any adapter's catch-up reads. */
 const CATCH_UP_EVENTS = 2_500;
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
+const waitUntil = (what: string, condition: () => boolean | Promise<boolean>): Promise<true> =>
+  waitFor(what, async () => (await condition()) || undefined, { timeoutMs: WAIT_MS, intervalMs: POLL_MS });
 
 const event = (type: string, n: number): NewEvent => ({
   type,
@@ -285,7 +281,7 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractSu
         // Everything the reader saw, in the order it saw it, is exactly the final log: nothing
         // appeared behind its cursor after it had passed.
         expect(seen.filter(ours).map((recorded) => recorded.position)).toEqual(positions);
-        await waitFor(`${total} events delivered`, () => delivered.length >= total);
+        await waitUntil(`${total} events delivered`, () => delivered.length >= total);
         expect(delivered.map((recorded) => recorded.position)).toEqual(positions);
       });
     });
@@ -303,9 +299,9 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractSu
           await new Promise((resolve) => setImmediate(resolve));
           inFlight -= 1;
         });
-        await waitFor('the catch-up', () => events.length >= CATCH_UP_EVENTS);
+        await waitUntil('the catch-up', () => events.length >= CATCH_UP_EVENTS);
         await log.append(stream, [event('Live', CATCH_UP_EVENTS), event('Live', CATCH_UP_EVENTS + 1)], CATCH_UP_EVENTS - 1);
-        await waitFor('the live events', () => events.length >= CATCH_UP_EVENTS + 2);
+        await waitUntil('the live events', () => events.length >= CATCH_UP_EVENTS + 2);
         expect(events.map((recorded) => recorded.version)).toEqual(Array.from({ length: CATCH_UP_EVENTS + 2 }, (_, n) => n));
         expect(isIncreasing(events.map((recorded) => recorded.position))).toBe(true);
         expect(events[CATCH_UP_EVENTS]?.type).toBe('Live');
@@ -319,7 +315,7 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractSu
         const [first] = await log.readStream(stream);
         const { events } = collect(first!.position);
         await log.append(stream, [event('New', 4)], 2);
-        await waitFor('three events', () => events.length >= 3);
+        await waitUntil('three events', () => events.length >= 3);
         expect(events.map((recorded) => recorded.data.n)).toEqual([2, 3, 4]);
       });
 
@@ -335,7 +331,7 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractSu
           order.push(`handled ${recorded.type}`);
         });
         await log.append(stream, [event('Before', 1), event('Queued', 2)], 'no_stream');
-        await waitFor('the first event in the handler', () => order.length >= 1);
+        await waitUntil('the first event in the handler', () => order.length >= 1);
         const stopped = subscription.stop().then(() => order.push('stopped'));
         // Give stop() every chance to resolve early: it must not.
         for (let turn = 0; turn < 10; turn += 1) await new Promise((resolve) => setImmediate(resolve));
@@ -346,7 +342,7 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractSu
         await log.append(stream, [event('After', 3)], 1);
         // A second subscriber sees the last event arrive: by then the stopped one would have too.
         const witness = collect(head);
-        await waitFor('the witness', () => witness.events.length >= 3);
+        await waitUntil('the witness', () => witness.events.length >= 3);
         expect(events.map((recorded) => recorded.type)).toEqual(['Before']);
       });
 
@@ -358,9 +354,9 @@ export function eventLogContract(name: string, makeLog: () => Promise<ContractSu
           if (recorded.type === 'Bad') throw failure;
         });
         await log.append(stream, [event('Good', 1), event('Bad', 2), event('Unseen', 3)], 'no_stream');
-        await waitFor('the error', () => errors.length >= 1);
+        await waitUntil('the error', () => errors.length >= 1);
         const witness = collect(head);
-        await waitFor('the witness', () => witness.events.length >= 3);
+        await waitUntil('the witness', () => witness.events.length >= 3);
         expect(errors).toEqual([failure]);
         expect(events.map((recorded) => recorded.type)).toEqual(['Good', 'Bad']);
       });

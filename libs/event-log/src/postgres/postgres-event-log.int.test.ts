@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
+import { waitFor } from '@tsbit/service-kit';
 import { eventLogContract } from '../contract/event-log.contract';
 import type { RecordedEvent } from '../port';
 import { PostgresEventLog } from './postgres-event-log';
@@ -19,13 +20,8 @@ async function sql<Row extends object = Record<string, unknown>>(text: string, v
   }
 }
 
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitUntil = (what: string, condition: () => Promise<boolean> | boolean): Promise<true> =>
+  waitFor(what, async () => (await condition()) || undefined, { timeoutMs: WAIT_MS });
 
 eventLogContract('PostgreSQL', async () => {
   const schema = freshSchema();
@@ -100,7 +96,7 @@ describe('PostgreSQL event log', () => {
       listener.on('notification', (message) => payloads.push(message.payload ?? ''));
       await listener.query(`LISTEN ${schema}_events`);
       const result = await log.append('notified', [{ type: 'T', data: {} }, { type: 'T', data: {} }], 'no_stream');
-      await waitFor('the notification', () => payloads.length >= 1);
+      await waitUntil('the notification', () => payloads.length >= 1);
       expect(payloads).toEqual([result.lastPosition.toString()]);
     } finally {
       await listener.end();
@@ -116,21 +112,21 @@ describe('PostgreSQL event log', () => {
       delivered.push(recorded);
     });
     try {
-      await waitFor('the LISTEN connection', async () => (await listeners()).length === 1);
+      await waitUntil('the LISTEN connection', async () => (await listeners()).length === 1);
       const [old] = await listeners();
       await sql('SELECT pg_terminate_backend($1)', [old]);
-      await waitFor('a new LISTEN connection', async () => {
+      await waitUntil('a new LISTEN connection', async () => {
         const pids = await listeners();
         return pids.length === 1 && pids[0] !== old;
       });
       await log.append('after-reconnect', [{ type: 'T', data: {} }], 'no_stream');
-      await waitFor('the event', () => delivered.length >= 1);
+      await waitUntil('the event', () => delivered.length >= 1);
       expect(delivered.map((recorded) => recorded.stream)).toEqual(['after-reconnect']);
     } finally {
       await subscription.stop();
     }
     // The last subscription gone, so is the connection.
-    await waitFor('the LISTEN connection to close', async () => (await listeners()).length === 0);
+    await waitUntil('the LISTEN connection to close', async () => (await listeners()).length === 0);
   });
 
   it('stops its subscriptions on close, and ends only a pool it made', async () => {
