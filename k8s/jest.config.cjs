@@ -1,1 +1,1 @@
-module.exports = { ...require('../jest.preset.cjs'), displayName: 'deploy', rootDir: __dirname };
+module.exports = { ...require('../jest.preset.cjs'), displayName: 'k8s', rootDir: __dirname };
