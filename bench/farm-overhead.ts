@@ -31,7 +31,8 @@ export async function farmOverhead(args: string[]): Promise<void> {
   });
   const directSeconds = (performance.now() - directStarted) / 1000;
 
-  const farm = await startTestFarm({ builders: ['bench-1', 'bench-2'], heartbeatMs: 5000 });
+  // The same dpkg-buildpackage as the direct runs: this measures the farm, not sbuild (see sbuild-overhead).
+  const farm = await startTestFarm({ builders: ['bench-1', 'bench-2'], heartbeatMs: 5000, builderBackend: 'native' });
   // Distinct package names: a job of the same package would supersede the ones before it.
   const submit = async (index: number) => {
     const postedAt = Date.now();

@@ -1,9 +1,15 @@
 import { farmOverhead } from './farm-overhead';
+import { logFollow } from './log-follow';
 import { massRebuild } from './mass-rebuild';
+import { publishLatency } from './publish-latency';
+import { sbuildOverhead } from './sbuild-overhead';
 
 const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   'farm-overhead': farmOverhead,
   'mass-rebuild': massRebuild,
+  'publish-latency': publishLatency,
+  'log-follow': logFollow,
+  'sbuild-overhead': sbuildOverhead,
 };
 
 async function main(): Promise<void> {

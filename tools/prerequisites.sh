@@ -27,8 +27,8 @@ PACKAGES=(
   # builds
   dpkg-dev debhelper fakeroot git rpm subversion devscripts lintian sbuild mmdebstrap uidmap
   arch-test qemu-user-static binfmt-support debian-keyring debian-archive-keyring
-  # publishing and checking repositories
-  gnupg apt-utils createrepo-c dnf
+  # publishing and checking repositories, and running what was built for arm64 (qemu -L)
+  gnupg apt-utils createrepo-c dnf file libc6-arm64-cross
 )
 
 check_only=false

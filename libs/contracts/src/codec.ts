@@ -31,6 +31,7 @@ import {
   JobSubmittedSchema,
   LeaseExpiredSchema,
 } from './gen/tsbit/events/v1/job_pb';
+import { PackagePublishedSchema } from './gen/tsbit/events/v1/publication_pb';
 import { BuilderControlSchema, BuilderReportSchema, BuildRequestSchema } from './gen/tsbit/messages/v1/build_pb';
 
 /** Every event type of tsbit.events.v1, by the name it carries on the log and on the wire. */
@@ -47,6 +48,7 @@ export const eventSchemas = {
   JobRetried: JobRetriedSchema,
   JobDeleted: JobDeletedSchema,
   ArtifactStored: ArtifactStoredSchema,
+  PackagePublished: PackagePublishedSchema,
   BuilderRegistered: BuilderRegisteredSchema,
   BuilderLost: BuilderLostSchema,
   BuilderPaused: BuilderPausedSchema,

@@ -25,7 +25,7 @@ describe('canonical event JSON', () => {
   });
 
   it('encodes the oneof of a builder report by its case name', () => {
-    const json = canonicalMessage('BuilderReport', { builder: 'b1', started: { jobId: 3, attempt: 1 } });
-    expect(json.started).toEqual({ jobId: 3, attempt: 1 });
+    const json = canonicalMessage('BuilderReport', { builder: 'b1', started: { jobId: 3, attempt: 1, mode: 'cross' } });
+    expect(json.started).toEqual({ jobId: 3, attempt: 1, mode: 'cross' });
   });
 });

@@ -49,6 +49,41 @@ export type Artifact = {
 
 export type FailureClass = 'package' | 'infrastructure';
 
+/** How a builder builds for an architecture: on it, cross-compiling for it, or under qemu-user. */
+export type BuildMode = 'native' | 'cross' | 'emulated';
+
+export type SourceFile = {
+  name: string;
+  sha256: string;
+  /** Bytes, as a decimal string (uint64 in canonical JSON). */
+  size: string;
+};
+
+export type LintianResult = {
+  /** 'passed', 'warnings', 'errors', 'failed' (lintian itself failed) or '' (not run). */
+  status: string;
+  errors: number;
+  warnings: number;
+  /** The artifact holding lintian's output (lintian.log); '' when there is none. */
+  log: string;
+  lintianVersion: string;
+};
+
+/** What exactly a build was made from (tsbit.events.v1.BuildInputs). */
+export type BuildInputs = {
+  sourceFiles: SourceFile[];
+  sourceRevision: string;
+  sourceTreeSha256: string;
+  chroot: string;
+  chrootSha256: string;
+  backend: string;
+  backendVersion: string;
+  buildinfo: string;
+  mode: BuildMode | '';
+  /** Absent until a lintian step reports. */
+  lintian?: LintianResult;
+};
+
 type Event<Type extends string, Data> = { type: Type; data: Data };
 
 // --- job-<id> -------------------------------------------------------------------------------
@@ -75,10 +110,11 @@ export type JobSubmitted = Event<
 >;
 export type JobBlocked = Event<'JobBlocked', { jobId: number; reason: Reason; blockedAt: string }>;
 export type JobQueued = Event<'JobQueued', { jobId: number; attempt: number; routingKey: string; queuedAt: string }>;
-export type BuildStarted = Event<'BuildStarted', { jobId: number; attempt: number; builder: string; startedAt: string }>;
+export type BuildStarted = Event<'BuildStarted', { jobId: number; attempt: number; builder: string; startedAt: string; mode: BuildMode | '' }>;
 export type BuildSucceeded = Event<
   'BuildSucceeded',
-  { jobId: number; attempt: number; builder: string; artifacts: Artifact[]; finishedAt: string }
+  /** `inputs` is absent in events from builders that did not report them. */
+  { jobId: number; attempt: number; builder: string; artifacts: Artifact[]; finishedAt: string; inputs?: BuildInputs }
 >;
 export type BuildFailed = Event<
   'BuildFailed',
@@ -133,6 +169,32 @@ export type ArtifactStored = Event<
 >;
 export type ArtifactEvent = ArtifactStored;
 
+// --- publication-<job id> -------------------------------------------------------------------
+export type PublishedPackage = {
+  /** Binary package name (for a Debian source package, its source name). */
+  name: string;
+  version: string;
+  /** 'amd64', 'all', 'source' (Debian); 'x86_64', 'noarch', 'src' (rpm). */
+  arch: string;
+  /** Path of the file under the repository root. */
+  filename: string;
+};
+export type PackagePublished = Event<
+  'PackagePublished',
+  {
+    jobId: number;
+    attempt: number;
+    suite: string;
+    format: string;
+    arch: string;
+    /** URL path of the repository root, e.g. /repos/deb. */
+    repository: string;
+    packages: PublishedPackage[];
+    publishedAt: string;
+  }
+>;
+export type PublicationEvent = PackagePublished;
+
 // --- builder-<name> -------------------------------------------------------------------------
 export type BuilderRegistered = Event<
   'BuilderRegistered',
@@ -166,6 +228,12 @@ export type SuiteDefined = Event<
     arches: SuiteArch[];
     formats: string[];
     envs: string[];
+    /** Keyrings that .dsc signatures are checked against; empty: the dist's defaults (catalog/signatures). */
+    keyrings: string[];
+    /** An admin's explicit choice: no .dsc signature of this suite is checked. */
+    skipSignatureCheck: boolean;
+    /** Lintian runs after each deb build unless this is set. */
+    skipLintian: boolean;
     definedBy: string;
     definedAt: string;
   }
@@ -194,12 +262,13 @@ export type TokenIssued = Event<
 export type TokenRevoked = Event<'TokenRevoked', { tokenId: string; revokedBy: string; revokedAt: string }>;
 export type AccessEvent = TokenIssued | TokenRevoked;
 
-export type DomainEvent = JobEvent | ArtifactEvent | BuilderEvent | CatalogEvent | AccessEvent;
+export type DomainEvent = JobEvent | ArtifactEvent | PublicationEvent | BuilderEvent | CatalogEvent | AccessEvent;
 export type DomainEventType = DomainEvent['type'];
 
 // --- stream ids: the one place each is built ------------------------------------------------
 export const jobStreamId = (jobId: number): string => `job-${jobId}`;
 export const artifactStreamId = (jobId: number): string => `artifacts-${jobId}`;
+export const publicationStreamId = (jobId: number): string => `publication-${jobId}`;
 export const builderStreamId = (name: string): string => `builder-${name}`;
 export const catalogStreamId = 'catalog';
 export const accessStreamId = 'access';

@@ -7,6 +7,7 @@ export * from './job/state';
 export * from './job/decider';
 export * from './job/validation';
 export * from './catalog/catalog';
+export * from './catalog/build-settings';
 export * from './access/access';
 export * from './builder/builder';
 export * from './scheduling/fair-queue';

@@ -8,6 +8,8 @@ export function topologyNames(prefix: string) {
     deadLetter: `${prefix}.dead-letter`,
     deadLetterQueue: `${prefix}.dead-letters`,
     schedulerEvents: `${prefix}.scheduler.events`,
+    /** The artifact service's BuildSucceeded queue: what it publishes into the repositories. */
+    artifactPublish: `${prefix}.artifact.publish`,
     reportsQueue: `${prefix}.reports`,
     buildQueue: (routingKey: string) => `${prefix}.builds.${routingKey}`,
     controlQueue: (builder: string) => `${prefix}.control.${builder}`,
@@ -16,6 +18,11 @@ export function topologyNames(prefix: string) {
 export type TopologyNames = ReturnType<typeof topologyNames>;
 
 export const REPORT_ROUTING_KEY = 'report';
+/**
+ * What the scheduler hears of the events exchange: job and builder events, and publications
+ * (a published package releases the jobs in dependency wait for it).
+ */
+export const SCHEDULER_EVENT_BINDINGS = ['job.#', 'builder.#', 'publication.#'] as const;
 /** Build queues honour job priorities on 0..10; the scheduler maps job priority onto that range. */
 export const MAX_BUILD_PRIORITY = 10;
 

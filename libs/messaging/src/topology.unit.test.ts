@@ -14,5 +14,6 @@ describe('routing keys and names', () => {
   it('routes an event by its stream category and type', () => {
     expect(eventRoutingKey('job-12', 'JobSubmitted')).toBe('job.JobSubmitted');
     expect(eventRoutingKey('catalog', 'SuiteDefined')).toBe('catalog.SuiteDefined');
+    expect(eventRoutingKey('publication-12', 'PackagePublished')).toBe('publication.PackagePublished');
   });
 });

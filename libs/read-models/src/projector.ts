@@ -7,7 +7,7 @@ import { evolveJob, historyEntry, isJobEvent, type JobHistoryRow, type JobRow } 
 const JOB_COLUMNS = [
   'package', 'version', 'suite', 'dist', 'arch', 'format', 'env', 'source', 'priority', 'project', 'depends_on', 'build_arch_indep',
   'retry_of', 'status', 'reason', 'attempt', 'queued', 'builder', 'failure_class', 'submitted_by', 'submitted_at', 'updated_at',
-  'started_at', 'finished_at', 'deleted', 'stream_version',
+  'started_at', 'finished_at', 'deleted', 'stream_version', 'build_mode', 'build_inputs',
 ];
 const BUILDER_COLUMNS = ['arches', 'suites', 'formats', 'slots', 'state', 'paused', 'running_jobs', 'registered_at', 'last_seen_at'];
 
@@ -43,6 +43,7 @@ export async function applyEvents(client: PoolClient, schema: string, projection
     await projectJobs(client, schema, decoded);
     await projectBuilders(client, schema, decoded);
     await projectArtifacts(client, schema, decoded);
+    await projectPublications(client, schema, decoded);
     await projectTokens(client, schema, decoded);
     await client.query(
       `INSERT INTO ${schema}.projection_checkpoint (name, position) VALUES ($1, $2)
@@ -135,6 +136,19 @@ async function projectArtifacts(client: PoolClient, schema: string, decoded: Dec
   await client.query(
     `INSERT INTO ${schema}.artifacts SELECT * FROM jsonb_populate_recordset(null::${schema}.artifacts, $1::jsonb) ON CONFLICT DO NOTHING`,
     [JSON.stringify(stored)],
+  );
+}
+
+async function projectPublications(client: PoolClient, schema: string, decoded: Decoded[]): Promise<void> {
+  const published = decoded.flatMap(({ event }) =>
+    event.type === 'PackagePublished'
+      ? [{ job_id: event.data.jobId, attempt: event.data.attempt, suite: event.data.suite, format: event.data.format, arch: event.data.arch, repository: event.data.repository, packages: event.data.packages, published_at: event.data.publishedAt }]
+      : [],
+  );
+  if (published.length === 0) return;
+  await client.query(
+    `INSERT INTO ${schema}.publications SELECT * FROM jsonb_populate_recordset(null::${schema}.publications, $1::jsonb) ON CONFLICT DO NOTHING`,
+    [JSON.stringify(published)],
   );
 }
 

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { JobStatus, Reason, Role } from '@tsbit/domain';
+import type { BuildInputs, BuildMode, JobStatus, Reason, Role } from '@tsbit/domain';
 import type { BuilderRow } from './builders/projection';
 import type { JobHistoryRow, JobRow } from './jobs/projection';
 import { explainWaiting, jobsAheadInFairQueue, type QueueAhead, type QueueCapacity, type QueuePlace } from './jobs/waiting';
@@ -64,6 +64,8 @@ export interface JobHistoryEntry {
   actor: { kind: string; name: string } | null;
   reason: Reason | null;
   position: string;
+  /** How the build was made (native, cross or emulated), on the start and success entries that report it. */
+  mode: BuildMode | null;
 }
 
 export interface ArtifactView {
@@ -78,9 +80,31 @@ export interface ArtifactView {
   url: string;
 }
 
+/** Where a successful build's packages were published (PackagePublished). */
+export interface PublicationView {
+  attempt: number;
+  suite: string;
+  format: string;
+  arch: string;
+  /** URL path of the repository root on the farm's public address, e.g. /repos/deb. */
+  repository: string;
+  packages: { name: string; version: string; arch: string; filename: string }[];
+  publishedAt: string;
+  /** URL path of a ready apt sources entry or dnf .repo file for the suite, on the same address. */
+  setup: string;
+  /** The command that installs what was published, once `setup` is in place. */
+  install: string;
+}
+
 export interface JobView extends JobSummary {
   history: JobHistoryEntry[];
   artifacts: ArtifactView[];
+  /** Where it was published; null until it is (and for a build that did not succeed). */
+  published: PublicationView | null;
+  /** How the latest attempt is or was built: native, cross or emulated; null when its builder did not say. */
+  mode: BuildMode | null;
+  /** What the latest successful attempt was built from; null before one, or when its builder did not say. */
+  inputs: BuildInputs | null;
 }
 
 export interface BuilderView {
@@ -155,6 +179,24 @@ const toArtifact = (row: { job_id: number; attempt: number; name: string; sha256
   storedAt: row.stored_at.toISOString(),
   url: `/artifacts/${row.sha256}/${encodeURIComponent(row.name)}`,
 });
+
+type PublicationRow = { attempt: number; suite: string; format: string; arch: string; repository: string; packages: PublicationView['packages']; published_at: Date };
+
+export function toPublication(row: PublicationRow): PublicationView {
+  const binaries = row.packages.filter((item) => item.arch !== 'source' && item.arch !== 'src');
+  const deb = row.format === 'deb';
+  return {
+    attempt: row.attempt,
+    suite: row.suite,
+    format: row.format,
+    arch: row.arch,
+    repository: row.repository,
+    packages: row.packages,
+    publishedAt: row.published_at.toISOString(),
+    setup: deb ? `${row.repository}/${row.suite}.sources` : `/repos/rpm/${row.suite}.repo`,
+    install: binaries.length === 0 ? '' : deb ? `apt-get install ${binaries.map((item) => `${item.name}=${item.version}`).join(' ')}` : `dnf install ${binaries.map((item) => `${item.name}-${item.version}`).join(' ')}`,
+  };
+}
 
 const toBuilder = (row: BuilderRow): BuilderView => ({
   name: row.name,
@@ -270,8 +312,21 @@ export function createReadModels(pool: Pool, schema: string) {
         const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted`, [id]);
         const row = rows[0]?.row;
         if (!row) return undefined;
-        const [explained, history, artifacts] = await Promise.all([explain([row], true), this.history(id), pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id])]);
-        return { ...(explained[0] as JobSummary), history: history ?? [], artifacts: artifacts.rows.map(toArtifact) };
+        const [explained, history, artifacts, publications] = await Promise.all([
+          explain([row], true),
+          this.history(id),
+          pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id]),
+          pool.query<PublicationRow>(`SELECT * FROM ${schema}.publications WHERE job_id = $1 ORDER BY attempt DESC LIMIT 1`, [id]),
+        ]);
+        const publication = publications.rows[0];
+        return {
+          ...(explained[0] as JobSummary),
+          history: history ?? [],
+          artifacts: artifacts.rows.map(toArtifact),
+          published: publication ? toPublication(publication) : null,
+          mode: row.build_mode ?? null,
+          inputs: row.build_inputs ?? null,
+        };
       },
 
       async list(query: JobListQuery): Promise<{ items: JobSummary[]; nextCursor: string | null; total: number }> {
@@ -306,7 +361,16 @@ export function createReadModels(pool: Pool, schema: string) {
 
       async history(id: number): Promise<JobHistoryEntry[] | undefined> {
         const { rows } = await pool.query<JobHistoryRow & { at: Date }>(`SELECT * FROM ${schema}.job_history WHERE job_id = $1 ORDER BY position`, [id]);
-        return rows.map((row) => ({ status: row.status, event: row.event, at: new Date(row.at).toISOString(), attempt: row.attempt, actor: row.actor, reason: row.reason, position: String(row.position) }));
+        return rows.map((row) => ({
+          status: row.status,
+          event: row.event,
+          at: new Date(row.at).toISOString(),
+          attempt: row.attempt,
+          actor: row.actor,
+          reason: row.reason,
+          position: String(row.position),
+          mode: row.mode ?? null,
+        }));
       },
 
       async unfinishedOfPackage(q: { package: string; dist: string; suite: string; arch: string; env: string }): Promise<JobSummary[]> {

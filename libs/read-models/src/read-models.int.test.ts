@@ -5,7 +5,7 @@ import { PostgresEventLog } from '@tsbit/event-log';
 import { applyEvents } from './projector';
 import { createReadModels, type ReadModels } from './queries';
 import { migrateReadModels } from './schema';
-import { at, builtJob, submittedJob } from './testing';
+import { at, buildInputs, builtJob, submittedJob } from './testing';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -57,6 +57,36 @@ describe('read models fed by real events', () => {
     ]);
     expect(job?.artifacts).toEqual([expect.objectContaining({ name: 'pkg1_1.0-1_all.deb', size: 2048, url: `/artifacts/${'a'.repeat(64)}/pkg1_1.0-1_all.deb` })]);
     expect(await readModels.builders.get('b1')).toMatchObject({ state: 'idle', runningJobs: [] });
+    expect(job).toMatchObject({ mode: 'native', inputs: buildInputs(1) });
+  });
+
+  it('shows where a built job was published, with the line that installs it, once and only once', async () => {
+    expect((await readModels.jobs.get(1))?.published).toBeNull();
+    const published: DomainEvent = {
+      type: 'PackagePublished',
+      data: {
+        jobId: 1, attempt: 1, suite: 'bookworm', format: 'deb', arch: 'amd64', repository: '/repos/deb',
+        packages: [{ name: 'pkg1', version: '1.0-1', arch: 'all', filename: 'pool/main/p/pkg1/pkg1_1.0-1_all.deb' }],
+        publishedAt: at(31),
+      },
+    };
+    await append('publication-1', [published]);
+    await project();
+    const expected = {
+      attempt: 1, suite: 'bookworm', format: 'deb', repository: '/repos/deb', publishedAt: at(31),
+      packages: [{ name: 'pkg1', version: '1.0-1', arch: 'all', filename: 'pool/main/p/pkg1/pkg1_1.0-1_all.deb' }],
+      setup: '/repos/deb/bookworm.sources', install: 'apt-get install pkg1=1.0-1',
+    };
+    expect((await readModels.jobs.get(1))?.published).toMatchObject(expected);
+    // The relay delivers at least once: the same event again changes nothing.
+    const client = await pool.connect();
+    try {
+      await applyEvents(client, schema, 'test', (await log.readStream('publication-1')));
+    } finally {
+      client.release();
+    }
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.publications`)).rows[0].n).toBe(1);
+    expect((await readModels.jobs.get(1))?.published).toMatchObject(expected);
   });
 
   it('changes nothing when the same events are applied again', async () => {
@@ -141,5 +171,27 @@ describe('read models fed by real events', () => {
     const ids = await readModels.nextJobIds(3);
     expect(ids[1]! - ids[0]!).toBe(1);
     expect(ids).toHaveLength(3);
+  });
+
+  it('records how each attempt was built: the mode announced at its start, the mode used and the inputs at its success', async () => {
+    const inputs = buildInputs(30, { chroot: 'bookworm-arm64.tar', mode: 'emulated', buildinfo: 'pkg30_1.0-1_arm64.buildinfo' });
+    await append('job-30', [
+      submittedJob(30, { arch: 'arm64', buildArchIndep: false }),
+      { type: 'JobQueued', data: { jobId: 30, attempt: 1, routingKey: 'deb.bookworm.arm64', queuedAt: at(1) } },
+      { type: 'BuildStarted', data: { jobId: 30, attempt: 1, builder: 'b1', startedAt: at(2), mode: 'cross' } },
+    ]);
+    await project();
+    expect(await readModels.jobs.get(30)).toMatchObject({ status: 'Building', mode: 'cross', inputs: null });
+
+    await append('job-30', [{ type: 'BuildSucceeded', data: { jobId: 30, attempt: 1, builder: 'b1', artifacts: [], finishedAt: at(40), inputs } }]);
+    await project();
+    const job = await readModels.jobs.get(30);
+    expect(job).toMatchObject({ status: 'Done', mode: 'emulated', inputs });
+    expect(job?.history.map((step) => [step.event, step.mode])).toEqual([
+      ['JobSubmitted', null],
+      ['JobQueued', null],
+      ['BuildStarted', 'cross'],
+      ['BuildSucceeded', 'emulated'],
+    ]);
   });
 });

@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS ${schema}.job_history (
   actor jsonb, reason jsonb
 );
 CREATE INDEX IF NOT EXISTS job_history_job ON ${schema}.job_history (job_id, position);
+-- How each build was made and from what (BuildStarted.mode, BuildSucceeded.inputs).
+ALTER TABLE ${schema}.jobs ADD COLUMN IF NOT EXISTS build_mode text;
+ALTER TABLE ${schema}.jobs ADD COLUMN IF NOT EXISTS build_inputs jsonb;
+ALTER TABLE ${schema}.job_history ADD COLUMN IF NOT EXISTS mode text;
 
 CREATE TABLE IF NOT EXISTS ${schema}.artifacts (
   job_id integer NOT NULL, attempt integer NOT NULL, name text NOT NULL,
@@ -59,6 +63,14 @@ CREATE TABLE IF NOT EXISTS ${schema}.artifacts (
   PRIMARY KEY (job_id, attempt, name)
 );
 CREATE INDEX IF NOT EXISTS artifacts_sha256 ON ${schema}.artifacts (sha256);
+
+-- Where each successful build was published (PackagePublished): one row per job and attempt.
+CREATE TABLE IF NOT EXISTS ${schema}.publications (
+  job_id integer NOT NULL, attempt integer NOT NULL,
+  suite text NOT NULL, format text NOT NULL, arch text NOT NULL, repository text NOT NULL,
+  packages jsonb NOT NULL, published_at timestamptz NOT NULL,
+  PRIMARY KEY (job_id, attempt)
+);
 
 CREATE TABLE IF NOT EXISTS ${schema}.builders (
   name text PRIMARY KEY,
@@ -80,7 +92,7 @@ CREATE TABLE IF NOT EXISTS ${schema}.projection_checkpoint (
 `;
 }
 
-export const READ_MODEL_TABLES = ['jobs', 'job_counts', 'job_history', 'artifacts', 'builders', 'tokens', 'projection_checkpoint'] as const;
+export const READ_MODEL_TABLES = ['jobs', 'job_counts', 'job_history', 'artifacts', 'publications', 'builders', 'tokens', 'projection_checkpoint'] as const;
 
 /** Creates the read models' tables; safe to run from several services starting at once. */
 export async function migrateReadModels(pool: Pool, schema: string): Promise<void> {

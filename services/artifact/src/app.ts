@@ -4,10 +4,15 @@ import type { Logger } from 'pino';
 import { artifactStreamId, deserializeEvent, serializeEvent, type ArtifactKind, type ArtifactStored } from '@tsbit/domain';
 import type { EventLog } from '@tsbit/event-log';
 import { authenticate, authorize, badRequest, counter, createHttpServer, HttpProblem, notFound, type TokenLookup } from '@tsbit/service-kit';
+import { LiveLogStore, LogNotifier, registerLogRoutes } from './logs';
+import { registerRepositoryRoutes, type RepositoryRoutesOptions } from './publishing';
 import { ContentStore } from './store';
+import { checkUploadScope, START_GRACE_MS } from './upload-scope';
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 const SHA256 = /^[0-9a-f]{64}$/;
+/** As builders name themselves (TSBIT_BUILDER_NAME). */
+const BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const KINDS: ArtifactKind[] = ['deb', 'udeb', 'ddeb', 'rpm', 'dsc', 'changes', 'buildinfo', 'log', 'other'];
 const CONTENT_TYPES: Record<string, string> = {
   '.deb': 'application/vnd.debian.binary-package',
@@ -20,6 +25,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.buildinfo': 'text/plain; charset=utf-8',
 };
 
+/** TSBIT_LOG_LIMIT_BYTES's default, for callers (tests) that do not set it. */
+const DEFAULT_LOG_LIMIT_BYTES = 256 * 1024 * 1024;
+
 const uploads = counter('tsbit_artifact_uploads_total', 'Artifact uploads, by result', ['result']);
 const bytesStored = counter('tsbit_artifact_bytes_stored_total', 'Bytes of new content stored');
 
@@ -29,8 +37,14 @@ export interface ArtifactServiceDeps {
   tokens: TokenLookup;
   logger: Logger;
   maxUploadBytes: number;
+  /** Largest live build log (TSBIT_LOG_LIMIT_BYTES); appends past it are refused with 413. */
+  logLimitBytes?: number;
   clock?: () => Date;
   ready?: () => Promise<boolean>;
+  /** The signed APT and YUM repositories served under /repos (none: not served). */
+  repositories?: RepositoryRoutesOptions;
+  /** How long an upload waits for its attempt's BuildStarted to be recorded (upload-scope.ts). */
+  uploadStartGraceMs?: number;
 }
 
 export function kindOf(name: string): ArtifactKind {
@@ -65,6 +79,19 @@ export function createArtifactService(deps: ArtifactServiceDeps): FastifyInstanc
     const kind = kindHeader === undefined ? kindOf(params.name) : String(kindHeader);
     if (!(KINDS as string[]).includes(kind)) throw badRequest(`x-tsbit-kind: must be one of ${KINDS.join(', ')}`, 'x-tsbit-kind');
     if (!request.body || typeof (request.body as NodeJS.ReadableStream).pipe !== 'function') throw new HttpProblem(415, 'Unsupported Media Type', 'content-type: send the file as application/octet-stream', 'content-type');
+    // Builders may share one token (a pool's Secret): the name they build under comes with the
+    // upload; a token of its own, named after the builder, needs no header.
+    const builderHeader = request.headers['x-tsbit-builder'];
+    const builder = builderHeader === undefined ? (principal?.name ?? '') : String(builderHeader);
+    if (!BUILDER_NAME.test(builder)) throw badRequest('x-tsbit-builder: the builder\'s name, letters, digits and "._-", at most 63 characters', 'x-tsbit-builder');
+    try {
+      await checkUploadScope(deps.log, { jobId, attempt, builder, kind: kind as ArtifactKind }, deps.uploadStartGraceMs ?? START_GRACE_MS);
+    } catch (error) {
+      uploads.inc({ result: 'refused' });
+      // Read and dropped, so that the client gets the refusal rather than a broken pipe.
+      (request.body as NodeJS.ReadableStream).resume();
+      throw error;
+    }
 
     const stream = artifactStreamId(jobId);
     const existing = (await deps.log.readStream(stream))
@@ -90,9 +117,9 @@ export function createArtifactService(deps: ArtifactServiceDeps): FastifyInstanc
     bytesStored.inc(result.size);
     const event: ArtifactStored = {
       type: 'ArtifactStored',
-      data: { jobId, attempt, name: params.name, sha256: expected, size: String(result.size), kind: kind as ArtifactKind, builder: principal?.name ?? '', storedAt: clock().toISOString() },
+      data: { jobId, attempt, name: params.name, sha256: expected, size: String(result.size), kind: kind as ArtifactKind, builder, storedAt: clock().toISOString() },
     };
-    await deps.log.append(stream, [{ ...serializeEvent(event), metadata: { causedBy: { kind: 'builder', name: principal?.name ?? '' } } }], 'any');
+    await deps.log.append(stream, [{ ...serializeEvent(event), metadata: { causedBy: { kind: 'builder', name: builder } } }], 'any');
     uploads.inc({ result: 'stored' });
     return reply.status(201).send(event.data);
   });
@@ -116,6 +143,16 @@ export function createArtifactService(deps: ArtifactServiceDeps): FastifyInstanc
     if (!(await store.has(sha256))) throw notFound(`no artifact ${sha256}`);
     if (!(await store.verify(sha256))) throw new HttpProblem(409, 'Conflict', `artifact ${sha256} no longer matches its hash`);
     return { sha256, verified: true };
+  });
+  if (deps.repositories) registerRepositoryRoutes(app, deps.repositories);
+  registerLogRoutes(app, {
+    store: new LiveLogStore(path.join(deps.storeDir, 'logs'), deps.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES),
+    notifier: new LogNotifier(),
+    contentStore: store,
+    log: deps.log,
+    tokens: deps.tokens,
+    clock,
+    ...(deps.uploadStartGraceMs === undefined ? {} : { startGraceMs: deps.uploadStartGraceMs }),
   });
   return app;
 }

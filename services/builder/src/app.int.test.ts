@@ -15,6 +15,8 @@ import { gitCommitAll, makeDebianTree } from './testing/fixtures';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const logger = pino({ level: 'silent' });
+/** Real builds on a busy machine (two cores shared with other suites): the waits below bound each step. */
+jest.setTimeout(60_000);
 
 type Report = { builder: string } & Record<string, unknown>;
 type Ids = { jobId: number; attempt: number };
@@ -62,7 +64,7 @@ describe('the builder between RabbitMQ and the API', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const startBuilder = async (): Promise<Builder> => {
+  const startBuilder = async (overrides: { arches?: string[] } = {}): Promise<Builder> => {
     builder = createBuilder({
       broker,
       api: createApiClient({ baseUrl: api.url, token: api.token, uploadAttempts: 2, uploadBackoffMs: 10 }),
@@ -70,12 +72,14 @@ describe('the builder between RabbitMQ and the API', () => {
       config: {
         prefix,
         name,
-        arches: ['amd64'],
+        arches: overrides.arches ?? ['amd64'],
         suites: ['bookworm'],
         formats: ['deb'],
         slots: 1,
         workDir,
         backend: 'native',
+        chrootDir: path.join(scratch, 'chroots'),
+        repositoryUrl: `${api.url}/repos`,
         keepFailed: true,
         heartbeatMs: 200,
         helloEvery: 3,
@@ -136,13 +140,21 @@ describe('the builder between RabbitMQ and the API', () => {
     return body;
   };
 
-  it('says hello, takes a request, reports started then succeeded with the artifacts it uploaded, and heartbeats', async () => {
-    await startBuilder();
+  it('says hello with the arches it can build, takes a request, reports started then succeeded with the artifacts it uploaded and its inputs, and heartbeats', async () => {
+    // A native builder builds for its own architecture only: i386 is named, with its fix, not advertised.
+    await startBuilder({ arches: ['amd64', 'i386'] });
     await waitFor('hello', () =>
       reports.find((report) => report.builder === name && (report.hello as { slots?: number } | undefined)?.slots === 1),
     );
     const hello = reports.find((report) => report.builder === name && report.hello)?.hello;
-    expect(hello).toEqual({ arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 1 });
+    expect(hello).toEqual({
+      arches: ['amd64'],
+      suites: ['bookworm'],
+      formats: ['deb'],
+      slots: 1,
+      archSupport: [{ arch: 'amd64', suite: 'bookworm', mode: 'native', chroot: '' }],
+      unavailable: [{ arch: 'i386', suite: 'bookworm', reason: expect.stringContaining('native back end') as string, fix: 'TSBIT_BUILDER_BACKEND=sbuild' }],
+    });
 
     const tree = makeDebianTree({ root: scratch, package: `hello-${id}` });
     const body = request(tree, gitCommitAll(tree.dir));
@@ -151,7 +163,19 @@ describe('the builder between RabbitMQ and the API', () => {
 
     const final = await finalReport(body);
     expect(reportsFor(body).map((report) => report.kind)).toEqual(['started', 'succeeded']);
+    expect(reportsFor(body)[0]?.data.mode).toBe('native');
     expect(final.kind).toBe('succeeded');
+    expect(final.data.inputs).toEqual({
+      sourceFiles: [],
+      sourceRevision: expect.stringMatching(/^[0-9a-f]{40}$/) as string,
+      sourceTreeSha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+      chroot: '',
+      chrootSha256: '',
+      backend: 'native',
+      backendVersion: expect.stringContaining('dpkg-buildpackage') as string,
+      buildinfo: `${tree.package}_1.0_amd64.buildinfo`,
+      mode: 'native',
+    });
     const artifacts = final.data.artifacts as { name: string; sha256: string; size: string; kind: string }[];
     expect(artifacts.map((artifact) => artifact.kind).sort()).toEqual(['buildinfo', 'changes', 'deb', 'log']);
     for (const artifact of artifacts) {

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { canonicalMessage } from '@tsbit/contracts';
-import type { Artifact } from '@tsbit/domain';
+import type { Artifact, BuildInputs, BuildMode } from '@tsbit/domain';
 import { buildQueueOptions, buildRoutingKey, PermanentFailure, RetryLater, topologyNames } from '@tsbit/messaging';
 import { counter, createHttpServer, histogram, type Logger } from '@tsbit/service-kit';
 import { ApiRejected, ApiUnavailable, type ApiClient, type JobState } from './api-client';
 import { MalformedRequest, parseBuildRequest, type BuildJob } from './build-request';
 import { runBuild, type BuildOutcome } from './build-runner';
 import type { BuilderSettings } from './config';
+import { decideArchSupport, planFor, probeHost, type ArchSupport } from './host';
 
 /** A final report must reach the scheduler: retried this often before the lease has to do. */
 /** A job the read model does not show is polled for this long before it counts as deleted. */
@@ -42,6 +43,8 @@ export interface BuilderDeps {
   clock?: () => Date;
   /** The environment builds start from (TSBIT_* removed); defaults to the process's. */
   env?: NodeJS.ProcessEnv;
+  /** How the machine serves each configured (suite, arch), asked at start and before each hello; defaults to probing it. */
+  archSupport?: () => Promise<ArchSupport>;
 }
 
 export interface Builder {
@@ -60,10 +63,19 @@ interface RunningBuild {
 }
 
 type ReportBody =
-  | { hello: { arches: string[]; suites: string[]; formats: string[]; slots: number } }
+  | {
+      hello: {
+        arches: string[];
+        suites: string[];
+        formats: string[];
+        slots: number;
+        archSupport: { arch: string; suite: string; mode: BuildMode; chroot: string }[];
+        unavailable: { arch: string; suite: string; reason: string; fix: string }[];
+      };
+    }
   | { heartbeat: { running: { jobId: number; attempt: number }[] } }
-  | { started: { jobId: number; attempt: number } }
-  | { succeeded: { jobId: number; attempt: number; artifacts: Artifact[] } }
+  | { started: { jobId: number; attempt: number; mode: BuildMode | '' } }
+  | { succeeded: { jobId: number; attempt: number; artifacts: Artifact[]; inputs: BuildInputs } }
   | { failed: { jobId: number; attempt: number; failureClass: string; code: string; message: string; artifacts: Artifact[] } }
   | { cancelled: { jobId: number; attempt: number } };
 
@@ -85,6 +97,8 @@ export function createBuilder(deps: BuilderDeps): Builder {
   const earlyCancels = new Set<string>();
   const slotWaiters: (() => void)[] = [];
   let buildConsumers: { cancel(): Promise<void> }[] = [];
+  /** The queue names buildConsumers consume. */
+  let consumedQueues = '';
   let controlConsumer: { cancel(): Promise<void> } | undefined;
   let started = false;
   let closing = false;
@@ -114,17 +128,64 @@ export function createBuilder(deps: BuilderDeps): Builder {
       }
     }
   };
-  const hello = (): Promise<void> =>
-    report(
-      { hello: { arches: config.arches, suites: config.suites, formats: config.formats, slots: config.slots } },
+
+  // --- what this machine can build ------------------------------------------------------------
+  const askArchSupport = deps.archSupport ?? (() => probeArchSupport(config));
+  /** The (suite, arch) pairs that work now; only their arches are advertised and consumed. */
+  let support: ArchSupport = { plans: [], unavailable: [], arches: [] };
+  /**
+   * Asks again how each configured arch can be built, so that a chroot made (or lost) while the
+   * builder runs is picked up at the next hello; says what changed, each gap with its fix.
+   */
+  const refreshArchSupport = async (): Promise<void> => {
+    let next: ArchSupport;
+    try {
+      next = await askArchSupport();
+    } catch (error) {
+      logger.warn({ err: error }, 'cannot probe the machine; keeping what it served so far');
+      return;
+    }
+    if (JSON.stringify(next) === JSON.stringify(support)) return;
+    support = next;
+    for (const plan of support.plans) logger.info({ arch: plan.arch, suite: plan.suite, mode: plan.mode, chroot: plan.chroot }, `serving ${plan.suite}/${plan.arch} (${plan.mode})`);
+    for (const gap of support.unavailable) {
+      logger.warn({ arch: gap.arch, suite: gap.suite, code: gap.code, fix: gap.fix }, `not serving ${gap.suite}/${gap.arch}: ${gap.reason}. Fix: ${gap.fix}`);
+    }
+    if (support.arches.length === 0) logger.error({ arches: config.arches }, 'no architecture can be built here: this builder takes no work until one of the fixes above is made');
+    await adjustConsumers().catch(() => undefined);
+  };
+  const modeFor = (job: BuildJob): BuildMode | '' => {
+    if (job.format === 'rpm') return 'native';
+    const plan = planFor(support, job.suite, job.arch);
+    return plan && 'mode' in plan ? plan.mode : '';
+  };
+
+  const hello = async (): Promise<void> => {
+    // The scheduler knows builders by what they build: one that builds nothing says nothing.
+    if (support.arches.length === 0) return;
+    await report(
+      {
+        hello: {
+          arches: support.arches,
+          suites: config.suites,
+          formats: config.formats,
+          slots: config.slots,
+          archSupport: support.plans.map(({ arch, suite, mode, chroot }) => ({ arch, suite, mode, chroot })),
+          unavailable: support.unavailable.map(({ arch, suite, reason, fix }) => ({ arch, suite, reason, fix })),
+        },
+      },
       `${config.name}:hello:${clock().getTime()}:${++reportSequence}`,
     );
+  };
   const heartbeat = async (): Promise<void> => {
     beats += 1;
     try {
       await report({ heartbeat: { running: runningList() } }, `${config.name}:heartbeat:${clock().getTime()}:${++reportSequence}`);
       // Hello again now and then, so that a scheduler that lost track of this builder learns it again.
-      if (beats % config.helloEvery === 0 && !closing) await hello();
+      if (beats % config.helloEvery === 0 && !closing) {
+        await refreshArchSupport();
+        await hello();
+      }
     } catch (error) {
       logger.warn({ err: error }, 'heartbeat not confirmed');
     }
@@ -153,20 +214,25 @@ export function createBuilder(deps: BuilderDeps): Builder {
    * Changes run one after the other; a failed one is logged and tried again at the next change.
    */
   const syncConsumers = async (): Promise<void> => {
-    const wanted = !closing && !drained && freeSlots() > 0;
+    const queues = buildQueues();
+    const served = queues.map((queue) => queue.queue).join(' ');
+    const wanted = !closing && !drained && freeSlots() > 0 && queues.length > 0;
+    // The queues change with the architectures that work: consume anew when they do.
+    if (buildConsumers.length > 0 && (!wanted || served !== consumedQueues)) {
+      const consumers = buildConsumers;
+      buildConsumers = [];
+      await Promise.all(consumers.map((consumer) => consumer.cancel()));
+    }
     if (wanted && buildConsumers.length === 0) {
       const created: { cancel(): Promise<void> }[] = [];
       try {
-        for (const queue of buildQueues()) created.push(await broker.consume(queue));
+        for (const queue of queues) created.push(await broker.consume(queue));
       } catch (error) {
         await Promise.allSettled(created.map((consumer) => consumer.cancel()));
         throw error;
       }
       buildConsumers = created;
-    } else if (!wanted && buildConsumers.length > 0) {
-      const consumers = buildConsumers;
-      buildConsumers = [];
-      await Promise.all(consumers.map((consumer) => consumer.cancel()));
+      consumedQueues = served;
     }
   };
   const adjustConsumers = (): Promise<void> => {
@@ -178,7 +244,7 @@ export function createBuilder(deps: BuilderDeps): Builder {
   const buildQueues = () =>
     config.formats.flatMap((format) =>
       config.suites.flatMap((suite) =>
-        config.arches.map((arch) => {
+        support.arches.map((arch) => {
           const routingKey = buildRoutingKey({ format, suite, arch });
           return {
             queue: names.buildQueue(routingKey),
@@ -246,7 +312,7 @@ export function createBuilder(deps: BuilderDeps): Builder {
     // Registered before Started is published, so that a cancel that follows it finds the build.
     builds.set(key, entry);
     try {
-      await report({ started: { jobId: job.jobId, attempt: job.attempt } }, `${config.name}:${key}:started`);
+      await report({ started: { jobId: job.jobId, attempt: job.attempt, mode: modeFor(job) } }, `${config.name}:${key}:started`);
     } catch (error) {
       builds.delete(key);
       throw new RetryLater(`Started not confirmed: ${(error as Error).message}`);
@@ -297,9 +363,13 @@ export function createBuilder(deps: BuilderDeps): Builder {
         builderName: config.name,
         workDir: config.workDir,
         backend: config.backend,
+        chrootDir: config.chrootDir,
+        repositoryUrl: config.repositoryUrl,
+        ...(config.aptSources ? { aptSources: config.aptSources } : {}),
         keepFailed: config.keepFailed,
         buildTimeoutMs: config.buildTimeoutMs,
         cancelGraceMs: config.cancelGraceMs,
+        ...(config.logLimitBytes ? { logLimitBytes: config.logLimitBytes } : {}),
         api,
         logger: log,
         signal: entry.controller.signal,
@@ -311,7 +381,7 @@ export function createBuilder(deps: BuilderDeps): Builder {
     const ids = { jobId: job.jobId, attempt: job.attempt };
     const body: ReportBody =
       outcome.result === 'succeeded'
-        ? { succeeded: { ...ids, artifacts: outcome.artifacts } }
+        ? { succeeded: { ...ids, artifacts: outcome.artifacts, inputs: outcome.inputs } }
         : outcome.result === 'cancelled'
           ? { cancelled: ids }
           : {
@@ -371,13 +441,14 @@ export function createBuilder(deps: BuilderDeps): Builder {
         prefetch: 10,
         handler: onControl,
       });
+      await refreshArchSupport();
       // The build queues exist before the scheduler hears of this builder, so that nothing it
       // dispatches on hearing hello can be unroutable.
       await adjustConsumers();
       await hello();
       heartbeatTimer = setInterval(() => void heartbeat(), config.heartbeatMs);
       started = true;
-      logger.info({ name: config.name, arches: config.arches, suites: config.suites, formats: config.formats, slots: config.slots }, 'builder ready');
+      logger.info({ name: config.name, arches: support.arches, suites: config.suites, formats: config.formats, slots: config.slots, backend: config.backend }, 'builder ready');
     },
 
     async close() {
@@ -399,4 +470,17 @@ export function createBuilder(deps: BuilderDeps): Builder {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * How this machine serves each configured (suite, arch): the probe's facts, decided. An rpm-only
+ * builder needs no chroot: rpmbuild builds for the machine (a job for another arch fails as the
+ * builder's shortcoming, see wrongArchitecture).
+ */
+export async function probeArchSupport(config: Pick<BuilderSettings, 'arches' | 'suites' | 'formats' | 'backend' | 'chrootDir'>): Promise<ArchSupport> {
+  if (!config.formats.includes('deb')) {
+    return { plans: config.arches.flatMap((arch) => config.suites.map((suite) => ({ arch, suite, mode: 'native' as const, chroot: '' }))), unavailable: [], arches: config.arches };
+  }
+  const facts = await probeHost({ chrootDir: config.chrootDir, arches: config.arches });
+  return decideArchSupport(facts, { backend: config.backend, arches: config.arches, suites: config.suites });
 }

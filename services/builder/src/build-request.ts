@@ -16,6 +16,12 @@ export interface BuildJob {
   source: Source;
   buildArchIndep: boolean;
   queuedAt: string;
+  /** Keyrings the .dsc of a dsc or apt source must be signed by (the suite's setting). */
+  keyrings: string[];
+  /** The suite checks no .dsc signature: an admin's explicit choice. */
+  skipSignatureCheck: boolean;
+  /** Run lintian after a successful deb build (a step that never fails the build). */
+  runLintian: boolean;
 }
 
 const sourceMethods: readonly SourceMethod[] = ['git', 'svn', 'apt', 'dsc'];
@@ -50,6 +56,9 @@ export function parseBuildRequest(body: unknown): BuildJob {
     source: { method: (source.method ?? '') as SourceMethod, url: source.url ?? '', ref: source.ref ?? '' },
     buildArchIndep: data.buildArchIndep as boolean,
     queuedAt: (data.queuedAt as string | undefined) ?? '',
+    keyrings: (data.keyrings as string[] | undefined) ?? [],
+    skipSignatureCheck: (data.skipSignatureCheck as boolean | undefined) ?? false,
+    runLintian: (data.runLintian as boolean | undefined) ?? false,
   };
   if (!(job.jobId > 0)) throw new MalformedRequest('BuildRequest.jobId: must be a positive integer');
   if (!(job.attempt > 0)) throw new MalformedRequest('BuildRequest.attempt: must be a positive integer');

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { waitFor } from '@tsbit/service-kit';
 import { createApiClient } from './api-client';
@@ -40,6 +40,10 @@ describe('runBuild with real tools', () => {
     env: '',
     buildArchIndep: true,
     queuedAt: new Date().toISOString(),
+    // The test's own unsigned .dsc is built unchecked (signatures: sources/signature.int.test.ts).
+    keyrings: [],
+    skipSignatureCheck: true,
+    runLintian: false,
     ...overrides,
   });
 
@@ -140,28 +144,62 @@ describe('runBuild with real tools', () => {
     expect(outcome).toMatchObject({ result: 'failed', failureClass: 'infrastructure', code: 'timeout' });
   });
 
-  it('exports an svn repository; a non-master architecture has nothing to build for an Architecture: all package', async () => {
+  it('exports an svn repository and records its revision; an Architecture: all package on a non-master arch fails, saying where it is built', async () => {
     const tree = makeDebianTree({ root: scratch, package: `svn-${id}` });
-    const request = job({ package: tree.package, buildArchIndep: false, source: { method: 'svn', url: svnImport(tree.dir, scratch), ref: '1' } });
+    const url = svnImport(tree.dir, scratch);
+    const master = await build(job({ package: tree.package, source: { method: 'svn', url, ref: '' } }));
+    expect(master).toMatchObject({ result: 'succeeded', inputs: { sourceRevision: '1', sourceTreeSha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
 
+    const request = job({ package: tree.package, buildArchIndep: false, source: { method: 'svn', url, ref: '1' } });
     const outcome = await build(request);
 
-    expect(outcome).toMatchObject({ result: 'succeeded' });
+    expect(outcome).toMatchObject({ result: 'failed', failureClass: 'package', code: 'arch_all_only' });
+    expect(outcome.result === 'failed' && outcome.message).toContain("built on the suite's master architecture");
     expect(outcome.artifacts.map((artifact) => artifact.kind)).toEqual(['log']);
-    const log = uploadsOf(request.jobId)[0]?.content.toString('utf8') ?? '';
-    expect(log).toContain('svn export');
-    expect(log).toContain('nothing to build');
+    expect(uploadsOf(request.jobId)[0]?.content.toString('utf8')).toContain('svn export');
   });
 
-  it('downloads and unpacks a .dsc (dget, dpkg-source -x)', async () => {
+  it('refuses a .deb labelled for another arch, naming file and arch, and uploads nothing but the log', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `mislabelled-${id}`, rules: 'mislabelled' });
+    const request = job({ package: tree.package, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+
+    const outcome = await build(request);
+
+    expect(outcome).toMatchObject({ result: 'failed', failureClass: 'package', code: 'wrong_architecture' });
+    expect(outcome.result === 'failed' && outcome.message).toContain(`${tree.package}_1.0_arm64.deb is arm64`);
+    expect(uploadsOf(request.jobId).map((upload) => upload.kind)).toEqual(['log']);
+  });
+
+  it('fails a job for another arch on the native back end as the builder\'s shortcoming', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `foreign-${id}` });
+    const outcome = await build(job({ package: tree.package, arch: 'arm64', buildArchIndep: false, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } }));
+    expect(outcome).toMatchObject({ result: 'failed', failureClass: 'infrastructure', code: 'arch_unsupported' });
+  });
+
+  it('fails an sbuild build as the builder\'s fault when it runs as root, with the fix', async () => {
+    const tree = makeDebianTree({ root: scratch, package: `asroot-${id}` });
+    const request = job({ package: tree.package, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+    const outcome = await build(request, { backend: 'sbuild', chrootDir: path.join(scratch, 'no-chroots') });
+    // Tests run as root; as anyone else the probe would find no chroot in an empty dir.
+    const expected = process.getuid?.() === 0 ? 'running_as_root' : 'chroot_missing';
+    expect(outcome).toMatchObject({ result: 'failed', failureClass: 'infrastructure', code: expected });
+    expect(outcome.result === 'failed' && outcome.message).toContain('fix:');
+  });
+
+  it('downloads and unpacks a .dsc (dget, dpkg-source -x), and records the sha256 of the .dsc and its files', async () => {
     const parent = mkdtempSync(path.join(scratch, 'dsc-'));
     const tree = makeDebianTree({ package: `dsc-${id}`, dir: path.join(parent, `dsc-${id}`) });
-    const request = job({ package: tree.package, buildArchIndep: false, source: { method: 'dsc', url: makeDsc(tree), ref: '' } });
+    const request = job({ package: tree.package, source: { method: 'dsc', url: makeDsc(tree), ref: '' } });
 
     const outcome = await build(request);
 
     expect(outcome).toMatchObject({ result: 'succeeded' });
-    expect(uploadsOf(request.jobId)[0]?.content.toString('utf8')).toContain(`dpkg-source: info: extracting dsc-${id} in`);
+    const sha256 = (name: string): string => createHash('sha256').update(readFileSync(path.join(parent, name))).digest('hex');
+    const names = [`dsc-${id}_1.0.dsc`, `dsc-${id}_1.0.tar.xz`];
+    expect(outcome.result === 'succeeded' && outcome.inputs.sourceFiles).toEqual(
+      names.map((name) => ({ name, sha256: sha256(name), size: String(readFileSync(path.join(parent, name)).length) })),
+    );
+    expect(uploadsOf(request.jobId).find((upload) => upload.kind === 'log')?.content.toString('utf8')).toContain(`dpkg-source: info: extracting dsc-${id} in`);
   });
 
   it('builds an rpm with rpmbuild from a spec whose Source0 is made from the tree', async () => {
@@ -181,7 +219,7 @@ describe('runBuild with real tools', () => {
 
   it('reports an infrastructure failure when the built packages cannot be uploaded', async () => {
     const tree = makeDebianTree({ root: scratch, package: `noupload-${id}` });
-    const request = job({ package: tree.package, buildArchIndep: false, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
+    const request = job({ package: tree.package, source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' } });
     api.failUploadsWith = 503;
     try {
       const outcome = await build(request);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { homedir, hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { commonConfigSchema } from '@tsbit/service-kit';
@@ -22,12 +22,15 @@ export const configSchema = Type.Composite([
     TSBIT_BUILDER_FORMATS: Type.String({ default: '' }),
     TSBIT_BUILDER_SLOTS: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
     TSBIT_BUILDER_WORKDIR: Type.String({ default: '' }),
-    TSBIT_BUILDER_BACKEND: Type.Union([Type.Literal('native'), Type.Literal('sbuild')], { default: 'native' }),
+    TSBIT_BUILDER_BACKEND: Type.Union([Type.Literal('native'), Type.Literal('sbuild')], { default: 'sbuild' }),
+    TSBIT_CHROOT_DIR: Type.String({ default: '' }),
+    TSBIT_APT_SOURCES: Type.String({ default: '' }),
     TSBIT_BUILDER_KEEP_FAILED: Type.Boolean({ default: true }),
     TSBIT_HEARTBEAT_MS: Type.Integer({ default: 5000, minimum: 100 }),
     TSBIT_HELLO_EVERY: Type.Integer({ default: 6, minimum: 1 }),
     TSBIT_BUILD_TIMEOUT_S: Type.Integer({ default: 3600, minimum: 1 }),
     TSBIT_CANCEL_GRACE_MS: Type.Integer({ default: 5000, minimum: 0 }),
+    TSBIT_LOG_LIMIT_BYTES: Type.Integer({ default: 256 * 1024 ** 2, minimum: 64 * 1024 }),
   }),
 ]);
 export type Config = Static<typeof configSchema>;
@@ -45,12 +48,20 @@ export interface BuilderSettings {
   slots: number;
   workDir: string;
   backend: BackendName;
+  /** The sbuild chroot tarballs: `<suite>-<arch>.tar`, `<suite>-<host>-cross-<arch>.tar`. */
+  chrootDir: string;
+  /** The farm's package repositories (`<TSBIT_API_URL>/repos`), which sbuild builds see. */
+  repositoryUrl: string;
+  /** A sources file (TSBIT_APT_SOURCES) whose entries apt jobs fetch from; unset: the host's APT sources. */
+  aptSources?: string;
   keepFailed: boolean;
   heartbeatMs: number;
   helloEvery: number;
   buildTimeoutMs: number;
   /** Between SIGINT and SIGTERM, and again between SIGTERM and SIGKILL, when a build is stopped. */
   cancelGraceMs: number;
+  /** A build whose log passes this is stopped (`log_too_large`); unset: the runner's default, 256 MiB. */
+  logLimitBytes?: number;
 }
 
 export interface MachineDefaults {
@@ -58,6 +69,8 @@ export interface MachineDefaults {
   arch: string;
   hasRpmbuild: boolean;
   workDir: string;
+  /** sbuild's own default: ~/.cache/sbuild of the user the builder runs as. */
+  chrootDir: string;
 }
 
 const NAME_PART = /^[a-z0-9][a-z0-9._+-]*$/;
@@ -91,11 +104,15 @@ export function resolveBuilderSettings(config: Config, machine: MachineDefaults)
     slots: config.TSBIT_BUILDER_SLOTS,
     workDir: path.resolve(config.TSBIT_BUILDER_WORKDIR || machine.workDir),
     backend: config.TSBIT_BUILDER_BACKEND,
+    chrootDir: path.resolve(config.TSBIT_CHROOT_DIR || machine.chrootDir),
+    repositoryUrl: `${config.TSBIT_API_URL.replace(/\/+$/, '')}/repos`,
+    ...(config.TSBIT_APT_SOURCES ? { aptSources: path.resolve(config.TSBIT_APT_SOURCES) } : {}),
     keepFailed: config.TSBIT_BUILDER_KEEP_FAILED,
     heartbeatMs: config.TSBIT_HEARTBEAT_MS,
     helloEvery: config.TSBIT_HELLO_EVERY,
     buildTimeoutMs: config.TSBIT_BUILD_TIMEOUT_S * 1000,
     cancelGraceMs: config.TSBIT_CANCEL_GRACE_MS,
+    logLimitBytes: config.TSBIT_LOG_LIMIT_BYTES,
   };
 }
 
@@ -107,7 +124,7 @@ export function detectDefaults(): MachineDefaults {
   } catch {
     // Not a Debian system: keep the common default; TSBIT_BUILDER_ARCHES says otherwise.
   }
-  return { hostname: hostname(), arch, hasRpmbuild: onPath('rpmbuild'), workDir: defaultWorkDir() };
+  return { hostname: hostname(), arch, hasRpmbuild: onPath('rpmbuild'), workDir: defaultWorkDir(), chrootDir: path.join(homedir(), '.cache', 'sbuild') };
 }
 
 function onPath(command: string): boolean {

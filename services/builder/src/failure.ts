@@ -62,9 +62,39 @@ export function oneLine(text: string): string {
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…` : flat;
 }
 
+/**
+ * The build dependencies a log says could not be installed, by name: apt's "Depends: foo (>= 1)
+ * but it is not installable" (sbuild's resolver), dose's "unsat-dependency: foo:amd64 (>= 1)"
+ * (sbuild's explanation), and dpkg-checkbuilddeps' "Unmet build dependencies: foo (>= 1) bar".
+ * Architecture qualifiers (`:amd64`, `:any`) are dropped: the farm publishes by package name.
+ */
+export function unmetBuildDependencies(logTail: string): string[] {
+  const names = new Set<string>();
+  const add = (name: string | undefined): void => {
+    const bare = name?.replace(/:[a-z0-9-]+$/, '');
+    if (bare && PACKAGE_NAME.test(bare) && !bare.startsWith('sbuild-build-depends-')) names.add(bare);
+  };
+  for (const match of logTail.matchAll(/Depends: (\S+)(?: \([^)]*\))? but (?:it is not (?:installable|going to be installed)|\S+ is to be installed)/g)) add(match[1]);
+  for (const match of logTail.matchAll(/unsat-dependency: (\S+)/g)) add(match[1]);
+  for (const match of logTail.matchAll(/Unmet build dependencies: (.*)$/gm)) {
+    for (const token of (match[1] ?? '').replace(/\([^)]*\)|\[[^\]]*\]|<[^>]*>/g, ' ').split(/[\s,|]+/)) add(token);
+  }
+  return [...names].sort();
+}
+
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+
 /** Failures that the log shows to be the machine's, or the archive's, rather than the package's. */
 export function classifyFromLog(logTail: string): { failureClass: FailureClass; code: string } | undefined {
   if (/No space left on device/i.test(logTail)) return { failureClass: 'infrastructure', code: 'disk_full' };
+  // sbuild's unshare mode, when the machine changed under a build that its probe let through.
+  if (/^(Chroot \S+ does not exist|Unable to find \S+ in \S+|\S+ (does not exist, check \$unshare_tarball|is not readable)$)/m.test(logTail)) {
+    return { failureClass: 'infrastructure', code: 'chroot_missing' };
+  }
+  if (/^(\/etc\/sub[ug]id (doesn't exist|is not readable)|No entry for \S+ in \/etc\/sub[ug]id|invalid idmap)/m.test(logTail)) {
+    return { failureClass: 'infrastructure', code: 'no_subuid_range' };
+  }
+  if (/^E: unable to to unshare/m.test(logTail)) return { failureClass: 'infrastructure', code: 'unshare_unavailable' };
   // sbuild: build dependencies could not be installed; dpkg-buildpackage/rpmbuild: not installed.
   if (
     /Fail-Stage:\s*install-deps/i.test(logTail) ||

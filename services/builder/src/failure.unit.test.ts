@@ -1,4 +1,4 @@
-import { classifyFromLog, summarizeLog } from './failure';
+import { classifyFromLog, summarizeLog, unmetBuildDependencies } from './failure';
 
 describe('failure summary', () => {
   it('names the line that says why, not the wrappers that say something below failed', () => {
@@ -26,5 +26,35 @@ describe('failure summary', () => {
     expect(classifyFromLog('dpkg-checkbuilddeps: error: Unmet build dependencies: libfoo-dev\n')?.code).toBe('dependency_wait');
     expect(classifyFromLog('cp: error writing x: No space left on device\n')).toEqual({ failureClass: 'infrastructure', code: 'disk_full' });
     expect(classifyFromLog('error: this package is broken\n')).toBeUndefined();
+  });
+
+  it("takes sbuild's complaints about the machine for infrastructure failures", () => {
+    expect(classifyFromLog('Chroot /c/bookworm-i386.tar does not exist\n')).toEqual({ failureClass: 'infrastructure', code: 'chroot_missing' });
+    expect(classifyFromLog('Unable to find bookworm-i386 in /home/b/.cache/sbuild\n')?.code).toBe('chroot_missing');
+    expect(classifyFromLog('/c/bookworm-i386.tar is not readable\n')?.code).toBe('chroot_missing');
+    expect(classifyFromLog('No entry for tsbit-build in /etc/subuid')).toEqual({ failureClass: 'infrastructure', code: 'no_subuid_range' });
+    expect(classifyFromLog('E: unable to to unshare\n')?.code).toBe('unshare_unavailable');
+  });
+});
+
+describe('unmet build dependencies', () => {
+  it("names what sbuild's resolver (apt) and its explanation (dose) could not install, without qualifiers or sbuild's dummy", () => {
+    const sbuildLog = [
+      'The following packages have unmet dependencies:',
+      ' sbuild-build-depends-main-dummy : Depends: tsbit-x-greeting (>= 1.0) but it is not installable',
+      '                                   Depends: libfoo-dev:arm64 but it is not installable',
+      'E: Unable to correct problems, you have held broken packages.',
+      '      unsat-dependency: tsbit-x-greeting:amd64 (>= 1.0)',
+      'E: Package build dependencies not satisfied; skipping',
+    ].join('\n');
+    expect(unmetBuildDependencies(sbuildLog)).toEqual(['libfoo-dev', 'tsbit-x-greeting']);
+  });
+
+  it("names dpkg-checkbuilddeps' unmet dependencies, each alternative", () => {
+    expect(unmetBuildDependencies('dpkg-checkbuilddeps: error: Unmet build dependencies: libbar-dev (>= 2) baz | qux')).toEqual(['baz', 'libbar-dev', 'qux']);
+  });
+
+  it('names nothing in a log that does not say', () => {
+    expect(unmetBuildDependencies('make: *** [Makefile:3: all] Error 1')).toEqual([]);
   });
 });

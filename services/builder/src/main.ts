@@ -14,7 +14,7 @@ runService('builder', logger, async () => {
   await mkdir(settings.workDir, { recursive: true });
   if (!config.TSBIT_TOKEN) logger.warn('TSBIT_TOKEN is empty: the API will refuse this builder\'s uploads');
   const broker = await Broker.create({ url: config.TSBIT_AMQP_URL, prefix: config.TSBIT_AMQP_PREFIX, name: `builder-${settings.name}`, logger });
-  const api = createApiClient({ baseUrl: config.TSBIT_API_URL, token: config.TSBIT_TOKEN });
+  const api = createApiClient({ baseUrl: config.TSBIT_API_URL, token: config.TSBIT_TOKEN, builderName: settings.name });
   const builder = createBuilder({ broker, api, logger, config: settings });
   await builder.start();
   await builder.app.listen({ port: config.TSBIT_PORT, host: '0.0.0.0' });

@@ -6,8 +6,8 @@ const GROUP_POLL_MS = 50;
 /** Upper bound on what a step may print when its output is captured rather than logged. */
 const MAX_CAPTURE_BYTES = 1024 * 1024;
 
-/** Why a step was stopped from outside: a cancel, a time-out or the builder shutting down. */
-export type StopReason = 'cancelled' | 'timeout' | 'shutdown';
+/** Why a step was stopped from outside: a cancel, a time-out, the builder shutting down, or a build log over its limit. */
+export type StopReason = 'cancelled' | 'timeout' | 'shutdown' | 'log_too_large';
 
 /** A command as an argument array: no shell ever sees a URL, a ref or a file name. */
 export interface Command {
@@ -100,7 +100,7 @@ export function runProcess({ command, args }: Command, options: RunOptions): Pro
 
 function stopReasonOf(signal: AbortSignal | undefined): StopReason {
   const reason: unknown = signal?.reason;
-  return reason === 'timeout' || reason === 'shutdown' ? reason : 'cancelled';
+  return reason === 'timeout' || reason === 'shutdown' || reason === 'log_too_large' ? reason : 'cancelled';
 }
 
 /** SIGINT, then SIGTERM, then SIGKILL to a process group, each after a grace, until it is empty. */

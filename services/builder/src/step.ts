@@ -25,6 +25,8 @@ export interface StepContext {
   exec(command: Command, options?: ExecOptions): Promise<RunResult>;
   /** A line of the builder's own in the build log. */
   log(line: string): void;
+  /** The end of the build log so far, to tell why a step failed (e.g. sbuild's Fail-Stage). */
+  logTail(): Promise<string>;
 }
 
 /** A step's command must exit 0; otherwise the build fails with `code`, explained by the log. */

@@ -5,10 +5,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { EventLog } from '@tsbit/event-log';
+import { catalogDecider, catalogStreamId } from '@tsbit/domain';
+import { followStream, type EventLog } from '@tsbit/event-log';
 import type { ReadModels } from '@tsbit/read-models';
 import { createHttpServer } from '@tsbit/service-kit';
-import { createCatalogCache } from './catalog-cache';
 import type { JobIntakeContext } from './context';
 import { installAccess } from './http/access';
 import { installCors } from './http/cors';
@@ -84,7 +84,7 @@ export async function createJobIntake(deps: JobIntakeDeps): Promise<FastifyInsta
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
 
-  const context: JobIntakeContext = { log: deps.log, readModels: deps.readModels, catalog: createCatalogCache(deps.log), clock: deps.clock, hooks: deps.hooks };
+  const context: JobIntakeContext = { log: deps.log, readModels: deps.readModels, catalog: followStream(deps.log, catalogStreamId, catalogDecider), clock: deps.clock, hooks: deps.hooks };
   await app.register(jobRoutes(context));
   await app.register(hookRoutes(context));
   await app.register(catalogRoutes(context));

@@ -1,13 +1,13 @@
-import type { EventLog } from '@tsbit/event-log';
+import type { Catalog } from '@tsbit/domain';
+import type { EventLog, FollowedStream } from '@tsbit/event-log';
 import type { ReadModels } from '@tsbit/read-models';
-import type { CatalogCache } from './catalog-cache';
 import type { RepositoryHook } from './routes/hooks/config';
 
 /** What every route module is built from: the farm's state and the service's settings. */
 export interface JobIntakeContext {
   log: EventLog;
   readModels: ReadModels;
-  catalog: CatalogCache;
+  catalog: FollowedStream<Catalog>;
   clock: () => Date;
   hooks: RepositoryHook[];
 }

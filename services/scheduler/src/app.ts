@@ -5,12 +5,15 @@ import { canonicalMessage } from '@tsbit/contracts';
 import {
   builderDecider,
   builderStreamId,
+  catalogDecider,
+  catalogStreamId,
   deserializeEvent,
   DomainError,
   judgeDependencies,
   jobDecider,
   jobStreamId,
   reason,
+  suiteBuildSettings,
   type Actor,
   type BuilderCommand,
   type BuilderEvent,
@@ -21,12 +24,12 @@ import {
   type JobStatus,
   type Reason,
 } from '@tsbit/domain';
-import { handleCommand, type EventLog, type RecordedEvent } from '@tsbit/event-log';
-import { PermanentFailure, REPORT_ROUTING_KEY, topologyNames, type Broker, type Consumer, type EventMessage, type IncomingMessage } from '@tsbit/messaging';
+import { followStream, handleCommand, type EventLog, type RecordedEvent } from '@tsbit/event-log';
+import { PermanentFailure, REPORT_ROUTING_KEY, SCHEDULER_EVENT_BINDINGS, topologyNames, type Broker, type Consumer, type EventMessage, type IncomingMessage } from '@tsbit/messaging';
 import { counter, createHttpServer, histogram, metricsRegistry } from '@tsbit/service-kit';
 import { FarmModel, isFinal, type Dispatch, type JobChange, type TrackedJob } from './farm-model';
 import { buildPriority, buildRequestFor, buildRequestId, cancelMessageId } from './policy/build-request';
-import { classifyFailure, dependencyWaitBackoffMs, dependencyWaitReason, missingBuildDependencies, providedPackages } from './policy/failures';
+import { classifyFailure, dependencyWaitBackoffMs, dependencyWaitReason, missingBuildDependencies, publishedPackages } from './policy/failures';
 import { dependencyStatus, shouldStopRunning } from './policy/job-views';
 import { LeaseBook, leaseTiming } from './policy/leases';
 import { MalformedReport, parseReport, type BuilderReport } from './reports';
@@ -47,6 +50,7 @@ const SCALE_EVERY_MS = 15_000;
 const SCHEDULER: Actor = { kind: 'system', name: 'scheduler' };
 const JOB_STREAM = /^job-([1-9][0-9]*)$/;
 const BUILDER_STREAM_PREFIX = 'builder-';
+const PUBLICATION_STREAM = /^publication-[1-9][0-9]*$/;
 const JOB_EVENT_TYPES: ReadonlySet<string> = new Set([
   'JobSubmitted',
   'JobBlocked',
@@ -126,6 +130,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { leaseMs, checkEveryMs } = leaseTiming(deps.heartbeatMs);
   const model = new FarmModel({ dependencyWaitBackoffMs: backoffBaseMs });
   const leases = new LeaseBook(leaseMs);
+  /** For the suite's settings that each BuildRequest carries (keyrings, lintian). */
+  // The suite settings each BuildRequest carries (keyrings, lintian).
+  const catalog = followStream(log, catalogStreamId, catalogDecider);
   const consumers: Consumer[] = [];
   const background = new Set<Promise<unknown>>();
   /** Reactions that failed on I/O, by job, to be tried again. */
@@ -361,7 +368,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   async function publishRequest(job: TrackedJob, attempt: number, queuedAt: string, again = false): Promise<void> {
     const data = job.state.job;
     try {
-      await broker.publish(names.builds, job.routingKey, canonicalMessage('BuildRequest', buildRequestFor(data, attempt, queuedAt)), {
+      const settings = suiteBuildSettings((await catalog.get()).suites[data.suite], data);
+      await broker.publish(names.builds, job.routingKey, canonicalMessage('BuildRequest', buildRequestFor(data, attempt, queuedAt, settings)), {
         messageId: buildRequestId(data.jobId, attempt),
         priority: buildPriority(data.priority),
       });
@@ -467,6 +475,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       else if (change.kind === 'changed') await react(change);
       return;
     }
+    if (PUBLICATION_STREAM.test(body.stream)) {
+      if (event.type !== 'PackagePublished') throw new PermanentFailure(`event ${body.stream}:${body.version}: ${event.type} is not a publication event`);
+      // The farm's repository has them now: a job waiting for one of them is queued again at once.
+      const released = model.packagesPublished(event.data.suite, publishedPackages(event.data.packages));
+      if (released.length > 0) {
+        logger.info({ jobId: event.data.jobId, suite: event.data.suite, released }, 'jobs in dependency wait go again: what they waited for is published');
+        scheduleDispatch();
+      }
+      return;
+    }
     if (body.stream.startsWith(BUILDER_STREAM_PREFIX)) {
       if (!BUILDER_EVENT_TYPES.has(event.type)) throw new PermanentFailure(`event ${body.stream}:${body.version}: ${event.type} is not a builder event`);
       const name = body.stream.slice(BUILDER_STREAM_PREFIX.length);
@@ -522,7 +540,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         return;
       case 'started': {
         if (model.builder(builder)?.state.status === 'Paused') return refuseStartOnPausedBuilder(builder, report.jobId, report.attempt);
-        const events = await runJob(report.jobId, { type: 'StartBuild', attempt: report.attempt, builder, at: at() }, asBuilder);
+        const events = await runJob(report.jobId, { type: 'StartBuild', attempt: report.attempt, builder, ...(report.mode ? { mode: report.mode } : {}), at: at() }, asBuilder);
         if (events === undefined) {
           reportsRefused.inc({ report: 'started' });
           await sendCancel(builder, report.jobId, report.attempt);
@@ -530,18 +548,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         return;
       }
       case 'succeeded': {
-        // Taken before the success is recorded: a finished job leaves the model.
-        const job = model.job(report.jobId)?.state.job;
-        const events = await runJob(report.jobId, { type: 'SucceedBuild', attempt: report.attempt, builder, artifacts: report.artifacts, at: at() }, asBuilder);
+        // Jobs in dependency wait for what this built are released when it is published (PackagePublished), not here:
+        // before that, their next attempt could not install it from the farm's repository.
+        const events = await runJob(
+          report.jobId,
+          { type: 'SucceedBuild', attempt: report.attempt, builder, artifacts: report.artifacts, ...(report.inputs ? { inputs: report.inputs } : {}), at: at() },
+          asBuilder,
+        );
         if (events === undefined) reportsRefused.inc({ report: 'succeeded' });
-        const succeeded = events?.find((event) => event.type === 'BuildSucceeded');
-        if (succeeded && job) {
-          const released = model.packagesPublished(job.suite, providedPackages(job.package, report.artifacts));
-          if (released.length > 0) {
-            logger.info({ jobId: report.jobId, released }, 'jobs in dependency wait go again: the build they waited for is done');
-            scheduleDispatch();
-          }
-        }
         return;
       }
       case 'failed':
@@ -557,7 +571,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /**
    * A dependency wait is recorded as an infrastructure failure (the decider retries it however
    * often it takes), then the retried job is Blocked with reason dependency_wait and held back:
-   * until the farm builds one of the packages the builder found missing, or for a back-off that
+   * until the farm publishes one of the packages the builder found missing, or for a back-off that
    * doubles with each wait, whichever comes first, instead of hitting the same gap at once.
    */
   async function onFailed(report: BuilderReport & { kind: 'failed' }, asBuilder: Actor): Promise<void> {
@@ -686,8 +700,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         await broker.consume({
           queue: names.schedulerEvents,
           bindings: [
-            { exchange: names.events, routingKey: 'job.#' },
-            { exchange: names.events, routingKey: 'builder.#' },
+            ...SCHEDULER_EVENT_BINDINGS.map((routingKey) => ({ exchange: names.events, routingKey })),
           ],
           prefetch: EVENTS_PREFETCH,
           handler: inOrder(onEvent),

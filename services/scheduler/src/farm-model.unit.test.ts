@@ -39,7 +39,7 @@ const registered = (name: string, slots = 1, arches = ['amd64']): BuilderEvent =
   type: 'BuilderRegistered',
   data: { name, arches, suites: ['bookworm'], formats: ['deb'], slots, registeredAt: at(0) },
 });
-const started = (jobId: number, builder = 'b1', attempt = 1): JobEvent => ({ type: 'BuildStarted', data: { jobId, attempt, builder, startedAt: at(2) } });
+const started = (jobId: number, builder = 'b1', attempt = 1): JobEvent => ({ type: 'BuildStarted', data: { jobId, attempt, builder, startedAt: at(2), mode: '' } });
 const succeeded = (jobId: number, builder = 'b1', attempt = 1): JobEvent => ({ type: 'BuildSucceeded', data: { jobId, attempt, builder, artifacts: [], finishedAt: at(3) } });
 
 describe("the scheduler's picture of the farm", () => {

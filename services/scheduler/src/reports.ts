@@ -1,5 +1,5 @@
 import { canonicalMessage } from '@tsbit/contracts';
-import type { Artifact, ArtifactKind, Capabilities, FailureClass } from '@tsbit/domain';
+import type { Artifact, ArtifactKind, BuildInputs, BuildMode, Capabilities, FailureClass, LintianResult } from '@tsbit/domain';
 
 /** Builder names end up in a stream id, a queue name and a routing key. */
 const BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$/;
@@ -9,6 +9,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_SLOTS = 1000;
 const ARTIFACT_KINDS: readonly ArtifactKind[] = ['deb', 'udeb', 'ddeb', 'rpm', 'dsc', 'changes', 'buildinfo', 'log', 'other'];
 const FAILURE_CLASSES: readonly FailureClass[] = ['package', 'infrastructure'];
+const BUILD_MODES: readonly BuildMode[] = ['native', 'cross', 'emulated'];
+/** Longest free-text field of a build's inputs (a tool's version line, a revision). */
+const MAX_INPUT_TEXT = 200;
 
 export interface AttemptRef {
   jobId: number;
@@ -19,8 +22,8 @@ export interface AttemptRef {
 export type BuilderReport = { builder: string } & (
   | { kind: 'hello'; capabilities: Capabilities }
   | { kind: 'heartbeat'; running: AttemptRef[] }
-  | ({ kind: 'started' } & AttemptRef)
-  | ({ kind: 'succeeded'; artifacts: Artifact[] } & AttemptRef)
+  | ({ kind: 'started'; mode: BuildMode | '' } & AttemptRef)
+  | ({ kind: 'succeeded'; artifacts: Artifact[]; inputs?: BuildInputs } & AttemptRef)
   | ({ kind: 'failed'; failureClass: FailureClass; code: string; message: string; artifacts: Artifact[] } & AttemptRef)
   | ({ kind: 'cancelled' } & AttemptRef)
 );
@@ -71,6 +74,51 @@ function artifacts(value: unknown, field: string): Artifact[] {
   });
 }
 
+function mode(value: unknown, field: string): BuildMode | '' {
+  const given = value as BuildMode | '';
+  if (given !== '' && !BUILD_MODES.includes(given)) throw new MalformedReport(field, `must be one of ${BUILD_MODES.join(', ')}`);
+  return given;
+}
+
+const optionalSha256 = (value: unknown, field: string): string => {
+  if (value !== '' && !SHA256.test(value as string)) throw new MalformedReport(field, 'must be empty or 64 lower-case hex digits');
+  return value as string;
+};
+const optionalFileName = (value: unknown, field: string): string => {
+  if ((value as string).includes('/')) throw new MalformedReport(field, 'must be a file name');
+  return value as string;
+};
+const text = (value: unknown, field: string): string => {
+  if ((value as string).length > MAX_INPUT_TEXT) throw new MalformedReport(field, `must be at most ${MAX_INPUT_TEXT} characters`);
+  return value as string;
+};
+
+/** A build's inputs as reported; absent from builders that predate them. */
+function buildInputs(value: unknown, field: string): BuildInputs | undefined {
+  if (value === undefined) return undefined;
+  const inputs = value as Json;
+  const sourceFiles = (inputs['sourceFiles'] as Json[]).map((file, index) => {
+    const at = `${field}.sourceFiles[${index}]`;
+    const name = file['name'] as string;
+    if (name === '' || name.includes('/')) throw new MalformedReport(`${at}.name`, 'must be a file name');
+    if (!SHA256.test(file['sha256'] as string)) throw new MalformedReport(`${at}.sha256`, 'must be 64 lower-case hex digits');
+    return { name, sha256: file['sha256'] as string, size: String(file['size']) };
+  });
+  const lintian = inputs['lintian'] as LintianResult | undefined;
+  return {
+    sourceFiles,
+    sourceRevision: text(inputs['sourceRevision'], `${field}.sourceRevision`),
+    sourceTreeSha256: optionalSha256(inputs['sourceTreeSha256'], `${field}.sourceTreeSha256`),
+    chroot: optionalFileName(inputs['chroot'], `${field}.chroot`),
+    chrootSha256: optionalSha256(inputs['chrootSha256'], `${field}.chrootSha256`),
+    backend: text(inputs['backend'], `${field}.backend`),
+    backendVersion: text(inputs['backendVersion'], `${field}.backendVersion`),
+    buildinfo: optionalFileName(inputs['buildinfo'], `${field}.buildinfo`),
+    mode: mode(inputs['mode'], `${field}.mode`),
+    ...(lintian ? { lintian: { ...lintian, status: text(lintian.status, `${field}.lintian.status`), log: optionalFileName(lintian.log, `${field}.lintian.log`) } } : {}),
+  };
+}
+
 /**
  * Reads a BuilderReport from its JSON body. The contract (tsbit.messages.v1.BuilderReport)
  * checks the types; this checks what the contract cannot say. Throws MalformedReport.
@@ -110,10 +158,13 @@ export function parseReport(body: unknown): BuilderReport {
     case 'heartbeat':
       return { builder, kind, running: (content['running'] as Json[]).map((running, index) => attemptRef(running, `heartbeat.running[${index}]`)) };
     case 'started':
+      return { builder, kind, ...attemptRef(content, kind), mode: mode(content['mode'], 'started.mode') };
     case 'cancelled':
       return { builder, kind, ...attemptRef(content, kind) };
-    case 'succeeded':
-      return { builder, kind, ...attemptRef(content, kind), artifacts: artifacts(content['artifacts'], 'succeeded.artifacts') };
+    case 'succeeded': {
+      const inputs = buildInputs(content['inputs'], 'succeeded.inputs');
+      return { builder, kind, ...attemptRef(content, kind), artifacts: artifacts(content['artifacts'], 'succeeded.artifacts'), ...(inputs ? { inputs } : {}) };
+    }
     case 'failed': {
       const failureClass = content['failureClass'] as FailureClass;
       if (!FAILURE_CLASSES.includes(failureClass)) throw new MalformedReport('failed.failureClass', `must be one of ${FAILURE_CLASSES.join(', ')}`);

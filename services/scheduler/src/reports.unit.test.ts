@@ -11,7 +11,8 @@ describe('builder reports', () => {
     });
     expect(parseReport({ builder: 'b1', heartbeat: { running: [{ jobId: 4, attempt: 1 }] } })).toEqual({ builder: 'b1', kind: 'heartbeat', running: [{ jobId: 4, attempt: 1 }] });
     expect(parseReport({ builder: 'b1', heartbeat: {} })).toEqual({ builder: 'b1', kind: 'heartbeat', running: [] });
-    expect(parseReport({ builder: 'b1', started: { jobId: 4, attempt: 1 } })).toEqual({ builder: 'b1', kind: 'started', jobId: 4, attempt: 1 });
+    expect(parseReport({ builder: 'b1', started: { jobId: 4, attempt: 1 } })).toEqual({ builder: 'b1', kind: 'started', jobId: 4, attempt: 1, mode: '' });
+    expect(parseReport({ builder: 'b1', started: { jobId: 4, attempt: 1, mode: 'cross' } })).toMatchObject({ kind: 'started', mode: 'cross' });
     expect(parseReport({ builder: 'b1', succeeded: { jobId: 4, attempt: 1, artifacts: [{ name: 'a_1_all.deb', sha256: sha, size: '10', kind: 'deb' }] } })).toMatchObject({
       kind: 'succeeded',
       artifacts: [{ name: 'a_1_all.deb', sha256: sha, size: '10', kind: 'deb' }],
@@ -26,6 +27,22 @@ describe('builder reports', () => {
     expect(parseReport({ builder: 'b1', cancelled: { jobId: 4, attempt: 1 } })).toEqual({ builder: 'b1', kind: 'cancelled', jobId: 4, attempt: 1 });
   });
 
+  it("reads a success's inputs, and none from a builder that does not send them", () => {
+    const inputs = {
+      sourceFiles: [{ name: 'hello_2.10-3.dsc', sha256: sha, size: '1500' }],
+      sourceRevision: '',
+      sourceTreeSha256: '',
+      chroot: 'bookworm-amd64-cross-arm64.tar',
+      chrootSha256: sha,
+      backend: 'sbuild',
+      backendVersion: 'sbuild (Debian sbuild) 0.85.0 (04 January 2023)',
+      buildinfo: 'hello_2.10-3_arm64.buildinfo',
+      mode: 'cross',
+    };
+    expect(parseReport({ builder: 'b1', succeeded: { jobId: 4, attempt: 1, artifacts: [], inputs } })).toMatchObject({ kind: 'succeeded', inputs });
+    expect(parseReport({ builder: 'b1', succeeded: { jobId: 4, attempt: 1, artifacts: [] } })).not.toHaveProperty('inputs');
+  });
+
   it.each([
     [{ builder: 'b1' }, /BuilderReport\.report: must be exactly one of/],
     [{ builder: '', started: { jobId: 1, attempt: 1 } }, /BuilderReport\.builder:/],
@@ -38,6 +55,10 @@ describe('builder reports', () => {
     [{ builder: 'b1', succeeded: { jobId: 1, attempt: 1, artifacts: [{ name: 'x', sha256: 'nope', size: '1', kind: 'deb' }] } }, /sha256/],
     [{ builder: 'b1', started: { jobId: 'seven', attempt: 1 } }, /BuilderReport\.\(body\): BuilderReport:/],
     ['not an object', /BuilderReport\.\(body\)/],
+    [{ builder: 'b1', started: { jobId: 1, attempt: 1, mode: 'magic' } }, /started\.mode: must be one of native, cross, emulated/],
+    [{ builder: 'b1', succeeded: { jobId: 1, attempt: 1, inputs: { chrootSha256: 'x' } } }, /succeeded\.inputs\.chrootSha256: must be empty or 64/],
+    [{ builder: 'b1', succeeded: { jobId: 1, attempt: 1, inputs: { chroot: '../etc/x.tar' } } }, /succeeded\.inputs\.chroot: must be a file name/],
+    [{ builder: 'b1', succeeded: { jobId: 1, attempt: 1, inputs: { sourceFiles: [{ name: 'a.dsc', sha256: 'no' }] } } }, /succeeded\.inputs\.sourceFiles\[0\]\.sha256/],
   ])('refuses %j, naming the field and the rule', (body, message) => {
     expect(() => parseReport(body)).toThrow(message);
   });

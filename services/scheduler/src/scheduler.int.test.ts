@@ -1,3 +1,5 @@
+import { catalogDecider, catalogStreamId, DEBIAN_KEYRINGS, publicationStreamId, serializeEvent, type CatalogCommand, type PackagePublished } from '@tsbit/domain';
+import { handleCommand } from '@tsbit/event-log';
 import { toEventMessage } from '@tsbit/messaging';
 import { startHarness, type Harness } from './testing/harness';
 
@@ -27,6 +29,29 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect(queued.data).toMatchObject({ jobId: 1, attempt: 1, routingKey: 'deb.bookworm.amd64' });
     expect(request.body['queuedAt']).toBe(queued.data['queuedAt']);
     expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued']);
+  });
+
+  it("carries the suite's settings as the catalogue has them at dispatch: keyrings and lintian, else the dist's defaults", async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1', { slots: 3 });
+
+    await h.submit(1);
+    expect((await builder.waitForRequest(1)).body).toMatchObject({ keyrings: [...DEBIAN_KEYRINGS], skipSignatureCheck: false, runLintian: true });
+
+    const by = 'admin';
+    const define = async (command: CatalogCommand) => handleCommand({ log: h.log, stream: catalogStreamId, decider: catalogDecider, command, metadata: { causedBy: ADMIN } });
+    await define({ type: 'AddCatalogEntry', kind: 'arch', name: 'amd64', description: '', at: now(), by });
+    await define({ type: 'AddCatalogEntry', kind: 'dist', name: 'debian', description: '', at: now(), by });
+    await define({ type: 'AddCatalogEntry', kind: 'format', name: 'deb', description: '', at: now(), by });
+    const suite = { name: 'bookworm', dist: 'debian', arches: [{ arch: 'amd64', masterWeight: 1 }], formats: ['deb'], envs: [] };
+    await define({ type: 'DefineSuite', suite: { ...suite, keyrings: ['/etc/tsbit/uploaders.gpg'], skipSignatureCheck: false, skipLintian: true }, at: now(), by });
+    await h.submit(2);
+    expect((await builder.waitForRequest(2)).body).toMatchObject({ keyrings: ['/etc/tsbit/uploaders.gpg'], skipSignatureCheck: false, runLintian: false });
+
+    await define({ type: 'DefineSuite', suite: { ...suite, keyrings: [], skipSignatureCheck: true, skipLintian: false }, at: now(), by });
+    await h.submit(3);
+    expect((await builder.waitForRequest(3)).body).toMatchObject({ keyrings: [], skipSignatureCheck: true, runLintian: true });
   });
 
   it('keeps a job for an architecture no builder serves pending, and dispatches it when such a builder says hello', async () => {
@@ -86,6 +111,29 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect(cancelled.data['reason']).toMatchObject({ code: 'dependency_failed', jobIds: [1] });
     expect((await h.waitForEvent(3, 'JobCancelled')).data['reason']).toMatchObject({ code: 'dependency_failed', jobIds: [2] });
     expect((await h.readJob(1)).state.status).toBe('Failed');
+  });
+
+  it('records the mode a builder starts a build in, and the inputs its success reports', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.onlineBuilder('b1');
+    await h.submit(1);
+    await builder.waitForRequest(1);
+    await builder.started(1, 1, { mode: 'cross' });
+    expect((await h.waitForEvent(1, 'BuildStarted')).data).toMatchObject({ builder: builder.name, mode: 'cross' });
+    const inputs = {
+      sourceFiles: [],
+      sourceRevision: '0123456789abcdef0123456789abcdef01234567',
+      sourceTreeSha256: 'e'.repeat(64),
+      chroot: 'bookworm-amd64-cross-arm64.tar',
+      chrootSha256: 'f'.repeat(64),
+      backend: 'sbuild',
+      backendVersion: 'sbuild (Debian sbuild) 0.85.0 (04 January 2023)',
+      buildinfo: 'pkg1_1.0-1_arm64.buildinfo',
+      mode: 'cross',
+    };
+    await builder.succeeded(1, 1, { inputs });
+    expect((await h.waitForEvent(1, 'BuildSucceeded')).data).toMatchObject({ inputs });
   });
 
   it('supersedes an older unfinished job of the same package instance as the log orders them, even one job-intake did not see', async () => {
@@ -220,7 +268,7 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect(failed?.data).toMatchObject({ failureClass: 'infrastructure', reason: { code: 'dependency_wait' } });
   });
 
-  it('queues a job in dependency wait again as soon as the farm builds a package it found missing, long before its back-off', async () => {
+  it('queues a job in dependency wait again as soon as the farm publishes a package it found missing, long before its back-off', async () => {
     h = await startHarness({ dependencyWaitBackoffMs: 10 * 60_000 });
     await h.startScheduler();
     const builder = await h.onlineBuilder('b1');
@@ -236,6 +284,12 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     await builder.started(2);
     await builder.succeeded(2);
     await h.waitForStatus(2, 'Done');
+    // What the artifact service records once pkg2 is in bookworm's repository.
+    const published: PackagePublished = {
+      type: 'PackagePublished',
+      data: { jobId: 2, attempt: 1, suite: 'bookworm', format: 'deb', arch: 'amd64', repository: '/repos/deb', packages: [{ name: 'pkg2', version: '1.0', arch: 'amd64', filename: 'pool/main/p/pkg2/pkg2_1.0_amd64.deb' }], publishedAt: now() },
+    };
+    await h.log.append(publicationStreamId(2), [serializeEvent(published)], 'no_stream');
     const second = await builder.waitForRequest(1, 2);
     expect(second.messageId).toBe('job-1:2');
     expect(await h.eventTypes(1)).toEqual(['JobSubmitted', 'JobQueued', 'BuildStarted', 'BuildFailed', 'JobRetried', 'JobBlocked', 'JobQueued']);

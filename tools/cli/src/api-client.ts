@@ -77,6 +77,32 @@ export function createApiClient({ baseUrl, token, fetch: fetchImpl = fetch }: Ap
     return response;
   };
   const json = async <T>(method: string, path: string, body?: unknown): Promise<T> => (await (await request(method, path, body)).json()) as T;
+  /**
+   * A GET whose body is read as text while it arrives, for as long as it lasts (a log being
+   * followed): only the wait for the answer's head is timed.
+   */
+  const stream = async (path: string, headers: Record<string, string>): Promise<AsyncIterable<string>> => {
+    const url = `${base}${path}`;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('no answer', 'TimeoutError')), REQUEST_TIMEOUT_MS);
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal: controller.signal });
+    } catch (error) {
+      throw new ApiUnreachable(url, error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) throw await problemFrom(response);
+    const body = response.body;
+    return (async function* () {
+      if (!body) return;
+      const decoder = new TextDecoder();
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
+      const rest = decoder.decode();
+      if (rest) yield rest;
+    })();
+  };
 
   return {
     baseUrl: base,
@@ -88,8 +114,17 @@ export function createApiClient({ baseUrl, token, fetch: fetchImpl = fetch }: Ap
     cancel: (id: number) => json<JobSummary>('POST', `/job/${id}/cancel`),
     retry: (id: number) => json<JobSummary>('POST', `/job/${id}/retry`),
     cancelPackage: (name: string) => json<{ package: string; cancelled: number }>('POST', `/package/${encodeURIComponent(name)}/cancel`),
-    /** `GET /job/:id/log` redirects to the log artifact; fetch follows it (same origin, so the token goes along). */
-    buildLog: async (id: number) => (await request('GET', `/job/${id}/log`)).text(),
+    /**
+     * `GET /job/:id/log` redirects to the log on the artifact service; fetch follows it (same
+     * origin, so the token goes along). What exists so far, passed to `write` as it arrives: a
+     * log can be hundreds of MiB.
+     */
+    buildLog: async (id: number, write: (text: string) => void): Promise<void> => {
+      for await (const text of await stream(`/job/${id}/log`, { accept: 'text/plain, application/problem+json' })) write(text);
+    },
+    /** The log's lines as server-sent events until it is complete, from `lastEventId` on. */
+    logEvents: (id: number, lastEventId: string | undefined) =>
+      stream(`/job/${id}/log?follow=1`, { accept: 'text/event-stream, application/problem+json', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) }),
     builders: () => json<BuilderView[]>('GET', '/buildd'),
     pause: (name: string) => json<{ name: string; paused: boolean }>('POST', `/buildd/${encodeURIComponent(name)}/pause`),
     resume: (name: string) => json<{ name: string; paused: boolean }>('POST', `/buildd/${encodeURIComponent(name)}/resume`),

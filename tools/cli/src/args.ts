@@ -36,7 +36,8 @@ export type Command =
   | { type: 'help' }
   | { type: 'submit'; body: JobSubmissionBody; wait: boolean }
   | { type: 'jobs'; query: JobQuery }
-  | { type: 'job' | 'watch' | 'cancel' | 'retry' | 'log'; jobId: number }
+  | { type: 'job' | 'watch' | 'cancel' | 'retry'; jobId: number }
+  | { type: 'log'; jobId: number; follow: boolean }
   | { type: 'cancel-package'; package: string }
   | { type: 'builders' }
   | { type: 'pause' | 'resume' | 'retire'; builder: string }
@@ -63,11 +64,10 @@ export class UsageError extends Error {
 }
 
 /**
- * The builder's own sources.list decides which archive an apt job downloads from (see
- * services/builder/src/sources/apt.ts), yet the API requires a non-empty source URL: this
- * placeholder says so instead of pretending to name an archive.
+ * An apt job names no archive: the builders fetch it from their own APT sources (see
+ * services/builder/src/sources/apt.ts), and the API takes an apt source without a URL.
  */
-export const APT_SOURCE_URL = 'apt';
+export const APT_SOURCE_URL = '';
 export const DEFAULT_ARCH = 'any';
 export const DEFAULT_FORMAT = 'deb';
 
@@ -91,6 +91,7 @@ const OPTIONS = {
   project: { type: 'string' },
   priority: { type: 'string' },
   wait: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
   status: { type: 'string' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
@@ -108,7 +109,7 @@ interface CommandSpec {
 }
 
 const jobCommand =
-  (type: 'job' | 'watch' | 'cancel' | 'retry' | 'log', summary: string): CommandSpec => ({
+  (type: 'job' | 'watch' | 'cancel' | 'retry', summary: string): CommandSpec => ({
     usage: `tsbit ${type} ID    ${summary}`,
     positionals: ['ID'],
     options: [],
@@ -145,7 +146,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   watch: jobCommand('watch', 'follow a job until it finishes (exit code 0 only if Done)'),
   cancel: jobCommand('cancel', 'cancel a job, even a running one'),
   retry: jobCommand('retry', 'start a new attempt of a failed or cancelled job'),
-  log: jobCommand('log', 'print the build log of the latest attempt'),
+  log: {
+    usage: 'tsbit log ID [--follow]    print the build log of the latest attempt (so far); --follow (-f) prints its new lines until the build ends',
+    positionals: ['ID'],
+    options: ['follow'],
+    build: (values, [id], usage) => ({ type: 'log', jobId: positiveInteger('ID', id!, usage), follow: values.follow ?? false }),
+  },
   'cancel-package': {
     usage: 'tsbit cancel-package NAME    cancel every unfinished job of a package',
     positionals: ['NAME'],

@@ -48,7 +48,7 @@ describe('parsing the command line', () => {
       expect(command).toMatchObject({ body: { source: { method: 'svn', url: 'https://svn.example.org/hello/trunk', ref: '42' } } });
     });
 
-    it('given --apt, then the source names no archive: the builder finds it in its sources.list', () => {
+    it("given --apt, then the source names no archive: the builders find it in their own APT sources", () => {
       const { command } = parsed('submit --package hello --version 1.0 --suite bookworm --apt');
       expect(command).toMatchObject({ body: { source: { method: 'apt', url: APT_SOURCE_URL } } });
     });
@@ -92,7 +92,9 @@ describe('parsing the command line', () => {
       ['watch 12', { type: 'watch', jobId: 12 }],
       ['cancel 12', { type: 'cancel', jobId: 12 }],
       ['retry 12', { type: 'retry', jobId: 12 }],
-      ['log 12', { type: 'log', jobId: 12 }],
+      ['log 12', { type: 'log', jobId: 12, follow: false }],
+      ['log 12 --follow', { type: 'log', jobId: 12, follow: true }],
+      ['log -f 12', { type: 'log', jobId: 12, follow: true }],
       ['cancel-package hello', { type: 'cancel-package', package: 'hello' }],
       ['builders', { type: 'builders' }],
       ['pause b1', { type: 'pause', builder: 'b1' }],

@@ -135,8 +135,9 @@ describe('the tsbit CLI against a farm', () => {
     expect(stderr).toMatch(/^tsbit: 422 .*sid.* \(field suite, code not_in_catalogue\)\n$/);
   });
 
-  it('prints a missing build log as a 404', async () => {
+  it('prints a missing build log as a 404, followed or not', async () => {
     expect(await cli(['log', String(arm64Job)])).toEqual({ code: 1, stdout: '', stderr: `tsbit: 404 job ${arm64Job} has no build log\n` });
+    expect(await cli(['log', '--follow', String(arm64Job)])).toEqual({ code: 1, stdout: '', stderr: `tsbit: 404 job ${arm64Job} has no build log\n` });
   });
 
   it('lists builders', async () => {

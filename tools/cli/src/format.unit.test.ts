@@ -31,8 +31,11 @@ const job = (change: Partial<JobSummary> = {}): JobSummary => ({
 
 const view = (change: Partial<JobView> = {}): JobView => ({
   ...job(),
-  history: [{ status: 'Waiting', event: 'JobSubmitted', at: '2026-01-02T03:04:05.000Z', attempt: 1, actor: { kind: 'user', name: 'ci' }, reason: null, position: '1' }],
+  history: [{ status: 'Waiting', event: 'JobSubmitted', at: '2026-01-02T03:04:05.000Z', attempt: 1, actor: { kind: 'user', name: 'ci' }, reason: null, position: '1', mode: null }],
   artifacts: [],
+  published: null,
+  mode: null,
+  inputs: null,
   ...change,
 });
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiProblem, ApiUnreachable, createApiClient, submittedJobs, type ApiClient, type JobSummary } from './api-client';
 import { parseInvocation, UsageError, USAGE, type Command } from './args';
 import { exitCodeOf, followJobs } from './follow';
+import { followLog } from './log';
 import { renderBuilders, renderChange, renderIssued, renderJob, renderJobPage, renderProblem, renderSubmitted, renderTokens, renderUsageError } from './format';
 import { resolveToken } from './token';
 
@@ -39,7 +40,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       baseUrl: invocation.apiUrl || io.env.TSBIT_API_URL || DEFAULT_API_URL,
       token: await resolveToken(invocation.token, io.env, io.cwd),
     });
-    return await run(invocation.command, api, { json: invocation.json, print, sleep: io.sleep ?? ((ms) => sleep(ms)) });
+    return await run(invocation.command, api, {
+      json: invocation.json,
+      print,
+      write: (text) => io.stdout(text),
+      warn: (text) => io.stderr(`${text}\n`),
+      sleep: io.sleep ?? ((ms) => sleep(ms)),
+    });
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`${renderUsageError(error.message, error.usage)}\n`);
@@ -55,6 +62,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 interface Output {
   json: boolean;
   print(text: string): void;
+  /** Prints text as it is (a log). */
+  write(text: string): void;
+  /** Prints a line on stderr. */
+  warn(text: string): void;
   sleep(ms: number): Promise<void>;
 }
 
@@ -94,8 +105,19 @@ async function run(command: Exclude<Command, { type: 'help' }>, api: ApiClient, 
     case 'retry':
       return show(await api.retry(command.jobId), renderChange);
     case 'log': {
-      const log = await api.buildLog(command.jobId);
-      out.print(log.replace(/\n$/, ''));
+      if (command.follow) {
+        const end = await followLog({ open: (lastEventId) => api.logEvents(command.jobId, lastEventId), write: out.write, sleep: out.sleep });
+        if (end.complete) return EXIT_OK;
+        out.warn(`tsbit: the log is not complete: ${end.detail}`);
+        return EXIT_FAILED;
+      }
+      let last = '';
+      await api.buildLog(command.jobId, (text) => {
+        out.write(text);
+        if (text !== '') last = text;
+      });
+      // A log whose last line is still being written: keep the prompt off it.
+      if (last !== '' && !last.endsWith('\n')) out.write('\n');
       return EXIT_OK;
     }
     case 'cancel-package':

@@ -36,6 +36,8 @@ describe('the whole farm, from POST /job to a built package', () => {
       gatewayPort: 18080 + Math.floor(Math.random() * 1000),
       stateDir,
       builders: ['e2e-builder'],
+      // The farm's plumbing is under test here; the sbuild path has packages.e2e.test.ts.
+      builderBackend: 'native',
       heartbeatMs: 1000,
       logLevel: 'warn',
       output: (line) => output.push(line),

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { waitFor } from '@tsbit/service-kit';
+import { builderUser, type BuildUser } from './build-user';
 import { createGateway } from './gateway';
 import { repositoryRoot, startService, stopService, type ServiceProcess } from './processes';
 import { bootstrapFarm, seedCatalogue } from './bootstrap';
@@ -24,6 +25,10 @@ export interface FarmOptions {
   output: (line: string) => void;
   /** Keep the admin token in `<stateDir>/token` across restarts. */
   persistTokens: boolean;
+  /** How builders build Debian packages: sbuild (the default) or the native fast path. */
+  builderBackend?: 'sbuild' | 'native';
+  /** What builders are asked to serve; each advertises only those it can build (see its log). */
+  builderArches?: string[];
 }
 
 export interface Farm {
@@ -64,9 +69,9 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
   const ports = new Map<string, number>();
   let gateway: FastifyInstance | undefined;
 
-  const launch = async (name: string, entry: string, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> => {
+  const launch = async (name: string, entry: string, env: NodeJS.ProcessEnv = {}, user?: BuildUser): Promise<ServiceProcess> => {
     const servicePort = await port(name);
-    const service = startService(name, entry, { ...common, ...env, TSBIT_PORT: String(servicePort) }, options.output);
+    const service = startService(name, entry, { ...common, ...env, TSBIT_PORT: String(servicePort) }, options.output, user);
     services.set(name, service);
     ports.set(name, servicePort);
     await waitFor(
@@ -81,12 +86,29 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
     return service;
   };
 
-  const startBuilder = (name: string): Promise<ServiceProcess> =>
-    launch(name, 'services/builder/src/main.ts', {
-      TSBIT_BUILDER_NAME: name,
-      TSBIT_TOKEN: builderToken,
-      TSBIT_BUILDER_WORKDIR: path.join(options.stateDir, 'builds', name),
-    });
+  const user = builderUser();
+  const startBuilder = async (name: string): Promise<ServiceProcess> => {
+    const workDir = path.join(options.stateDir, 'builds', name);
+    await mkdir(workDir, { recursive: true });
+    if (user) {
+      // The build user only passes through the state dir to reach its own work dir.
+      await chmod(options.stateDir, 0o711);
+      await chmod(path.join(options.stateDir, 'builds'), 0o711);
+      await chown(workDir, user.uid, user.gid);
+    }
+    return launch(
+      name,
+      'services/builder/src/main.ts',
+      {
+        TSBIT_BUILDER_NAME: name,
+        TSBIT_TOKEN: builderToken,
+        TSBIT_BUILDER_WORKDIR: workDir,
+        TSBIT_BUILDER_BACKEND: options.builderBackend ?? 'sbuild',
+        ...(options.builderArches ? { TSBIT_BUILDER_ARCHES: options.builderArches.join(',') } : {}),
+      },
+      user,
+    );
+  };
 
   const stop = async (): Promise<void> => {
     // Builders first, so that they hand their work back while the scheduler still listens.

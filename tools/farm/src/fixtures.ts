@@ -16,14 +16,16 @@ export interface PackageRepository {
  * `broken` makes debian/rules fail during the build, as a real packaging bug would;
  * `buildSeconds` makes the build take that long, for tests that act on a running build;
  * `buildDepends` adds build dependencies (dpkg-buildpackage refuses to build while they are not
- * installed: a dependency wait).
+ * installed: a dependency wait); `depends` adds run-time dependencies of the binary package.
  */
 export function makeDebianPackageRepository(
-  options: { package?: string; version?: string; broken?: boolean; buildSeconds?: number; buildDepends?: string[] } = {},
+  options: { package?: string; version?: string; broken?: boolean; buildSeconds?: number; buildDepends?: string[]; depends?: string[] } = {},
 ): PackageRepository {
   const name = options.package ?? 'hello-tsbit';
   const version = options.version ?? '1.0';
   const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+  // Readable by the build user the farm's builders run as.
+  chmodSync(dir, 0o755);
   mkdirSync(path.join(dir, 'debian', 'source'), { recursive: true });
   const write = (file: string, content: string): void => writeFileSync(path.join(dir, file), content);
   write(`${name}`, '#!/bin/sh\necho "Hello from tsbit"\n');
@@ -42,7 +44,7 @@ export function makeDebianPackageRepository(
       '',
       `Package: ${name}`,
       'Architecture: all',
-      'Depends: ${misc:Depends}',
+      `Depends: ${['${misc:Depends}', ...(options.depends ?? [])].join(', ')}`,
       'Description: greeting built by the tsbit test suite',
       ' A one-line shell script, packaged to exercise the build farm.',
       '',
@@ -61,11 +63,55 @@ export function makeDebianPackageRepository(
   const rules = `#!/usr/bin/make -f\n%:\n\tdh $@\n${buildStep ? `\noverride_dh_auto_build:\n${buildStep}` : ''}`;
   write('debian/rules', rules);
   chmodSync(path.join(dir, 'debian', 'rules'), 0o755);
+  commitAll(dir);
+  return { url: `file://${dir}`, dir, package: name, version };
+}
+
+/**
+ * A git repository holding a tiny rpm package (one shell script, noarch) whose spec expects its
+ * source as `%{name}-%{version}.tar.gz`, which the repository does not ship: the builder makes it
+ * from the checkout.
+ */
+export function makeRpmPackageRepository(options: { package?: string; version?: string } = {}): PackageRepository {
+  const name = options.package ?? 'hello-tsbit-rpm';
+  const version = options.version ?? '1.0';
+  const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+  chmodSync(dir, 0o755);
+  writeFileSync(path.join(dir, name), '#!/bin/sh\necho "Hello from tsbit"\n', { mode: 0o755 });
+  writeFileSync(
+    path.join(dir, `${name}.spec`),
+    [
+      `Name: ${name}`,
+      `Version: ${version}`,
+      'Release: 1',
+      'Summary: greeting built by the tsbit test suite',
+      'License: GPL-2.0-or-later',
+      'BuildArch: noarch',
+      'Source0: %{name}-%{version}.tar.gz',
+      '',
+      '%description',
+      'A one-line shell script, packaged to exercise the build farm.',
+      '',
+      '%prep',
+      '%setup -q',
+      '',
+      '%install',
+      `install -D -m 0755 ${name} %{buildroot}/usr/bin/${name}`,
+      '',
+      '%files',
+      `/usr/bin/${name}`,
+      '',
+    ].join('\n'),
+  );
+  commitAll(dir);
+  return { url: `file://${dir}`, dir, package: name, version };
+}
+
+function commitAll(dir: string): void {
   const git = (...args: string[]): void => {
     execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   };
   git('init', '--quiet', '--initial-branch=main');
   git('add', '.');
   git('-c', 'user.name=tsbit', '-c', 'user.email=tests@tsbit.invalid', 'commit', '--quiet', '-m', 'package');
-  return { url: `file://${dir}`, dir, package: name, version };
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { BuildUser } from './build-user';
 
 export const repositoryRoot = path.resolve(__dirname, '../../..');
 
@@ -18,12 +19,16 @@ export function startService(
   entry: string,
   env: NodeJS.ProcessEnv,
   output: (line: string) => void,
+  user?: BuildUser,
 ): ServiceProcess {
-  // One process per service (tsx as a loader, not a wrapper), so that a signal reaches the service itself.
+  // One process per service (tsx as a loader, not a wrapper), so that a signal reaches the service
+  // itself; a different user by uid/gid rather than runuser, which would stand between the signal
+  // and the service and SIGKILL it two seconds later.
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: repositoryRoot,
-    env,
+    env: user ? { ...env, HOME: user.home, USER: user.name, LOGNAME: user.name } : env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => output(`${name.padEnd(11)}| ${line}`));

@@ -10,6 +10,7 @@ const DATABASE_URL = process.env.TSBIT_DATABASE_URL ?? 'postgres://postgres@127.
 
 export interface JobView {
   id: number;
+  arch: string;
   status: string;
   attempt: number;
   builder: string | null;
@@ -17,6 +18,10 @@ export interface JobView {
   reason: { code: string; message: string; jobIds: number[] } | null;
   history: { status: string; event: string; at: string; attempt: number }[];
   artifacts: { name: string; kind: string; sha256: string; url: string }[];
+  /** What the build was made from (sbuild and rpm builds). */
+  inputs?: { backend: string; backendVersion: string; mode: string; chrootSha256: string; sourceFiles: { name: string; sha256: string; size: string }[] };
+  /** Where the packages were published. */
+  published?: { repository: string; setup: string; install: string } | null;
 }
 
 export interface JobRequest {
@@ -33,6 +38,8 @@ export interface TestFarm {
   schema: string;
   databaseUrl: string;
   submit(job: JobRequest): Promise<JobView>;
+  /** POST /job with any body; the jobs it made, one per architecture. */
+  submitJobs(body: object): Promise<JobView[]>;
   job(id: number): Promise<JobView>;
   waitForJob(id: number, what: string, until: (job: JobView) => boolean, timeoutMs?: number): Promise<JobView>;
   post(url: string): Promise<Response>;
@@ -40,7 +47,13 @@ export interface TestFarm {
 }
 
 /** A whole farm of its own for an end-to-end test file or a benchmark: its own schema, AMQP prefix, ports and state. */
-export async function startTestFarm(options: { builders: string[]; heartbeatMs: number; dependencyWaitBackoffMs?: number }): Promise<TestFarm> {
+export async function startTestFarm(options: {
+  builders: string[];
+  heartbeatMs: number;
+  dependencyWaitBackoffMs?: number;
+  builderBackend?: 'sbuild' | 'native';
+  builderArches?: string[];
+}): Promise<TestFarm> {
   const id = randomBytes(4).toString('hex');
   const schema = `e2e_${id}`;
   const stateDir = mkdtempSync(path.join(tmpdir(), 'tsbit-farm-'));
@@ -55,6 +68,8 @@ export async function startTestFarm(options: { builders: string[]; heartbeatMs: 
     builders: options.builders,
     heartbeatMs: options.heartbeatMs,
     ...(options.dependencyWaitBackoffMs === undefined ? {} : { dependencyWaitBackoffMs: options.dependencyWaitBackoffMs }),
+    ...(options.builderBackend ? { builderBackend: options.builderBackend } : {}),
+    ...(options.builderArches ? { builderArches: options.builderArches } : {}),
     logLevel: process.env.TSBIT_E2E_LOG ? 'info' : 'warn',
     output: (line) => {
       output.push(line);
@@ -91,6 +106,16 @@ export async function startTestFarm(options: { builders: string[]; heartbeatMs: 
       });
       if (response.status !== 201) throw new Error(`POST /job: ${response.status} ${await response.text()}`);
       return (await response.json()) as JobView;
+    },
+    async submitJobs(body) {
+      const response = await fetch(`${farm.apiUrl}/job`, {
+        method: 'POST',
+        headers: { ...authorized, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status !== 201) throw new Error(`POST /job: ${response.status} ${await response.text()}`);
+      const submitted = (await response.json()) as JobView | { jobs: JobView[] };
+      return 'jobs' in submitted ? submitted.jobs : [submitted];
     },
     waitForJob: (jobId, what, until, timeoutMs = 120_000) =>
       waitFor(

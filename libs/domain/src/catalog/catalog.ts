@@ -1,5 +1,6 @@
 import { assertNever, DomainError, type Decider } from '../decider';
-import type { BlacklistField, CatalogEntryKind, CatalogEvent, SuiteArch } from '../events';
+import type { BlacklistField, CatalogEntryKind, CatalogEvent, SourceMethod, SuiteArch } from '../events';
+import { checkSuiteSettings, signaturePolicy } from './build-settings';
 
 export interface Suite {
   name: string;
@@ -7,6 +8,12 @@ export interface Suite {
   arches: SuiteArch[];
   formats: string[];
   envs: string[];
+  /** Keyrings that .dsc signatures are checked against; empty: the dist's defaults (see signaturePolicy). */
+  keyrings: string[];
+  /** An admin's explicit choice: .dsc signatures of this suite are not checked. */
+  skipSignatureCheck: boolean;
+  /** Lintian runs after each deb build of the suite unless this is set. */
+  skipLintian: boolean;
 }
 
 export interface BlacklistRule {
@@ -88,6 +95,7 @@ export function decideCatalog(command: CatalogCommand, catalog: Catalog): Catalo
       if (suite.formats.length === 0) throw new DomainError('validation', 'formats: a suite builds at least one format', 'formats');
       suite.formats.forEach((format) => need('format', 'formats', format));
       suite.envs.forEach((env) => need('env', 'envs', env));
+      checkSuiteSettings(suite);
       const existing = catalog.suites[suite.name];
       if (existing && JSON.stringify(existing) === JSON.stringify(suite)) return [];
       return [{ type: 'SuiteDefined', data: { ...suite, definedBy: command.by, definedAt: command.at } }];
@@ -188,7 +196,7 @@ export function buildsArchIndep(catalog: Catalog, suiteName: string, arch: strin
 /** Refuses, naming the field, a job the catalogue cannot build or the blacklist forbids. */
 export function checkJobAgainstCatalog(
   catalog: Catalog,
-  job: { suite: string; dist: string; arch: string; format: string; env: string; package: string; sourceUrl: string },
+  job: { suite: string; dist: string; arch: string; format: string; env: string; package: string; sourceUrl: string; sourceMethod?: SourceMethod },
 ): { dist: string } {
   const suite = suiteOf(catalog, job.suite);
   if (job.dist !== '' && job.dist !== suite.dist) throw new DomainError('unprocessable', `dist: suite "${suite.name}" belongs to "${suite.dist}", not "${job.dist}"`, 'dist');
@@ -202,6 +210,16 @@ export function checkJobAgainstCatalog(
   }
   if (job.env !== '' && suite.envs.length > 0 && !suite.envs.includes(job.env)) {
     throw new DomainError('unprocessable', `env: suite "${suite.name}" is not built in environment "${job.env}"`, 'env');
+  }
+  if (job.sourceMethod === 'dsc' || job.sourceMethod === 'apt') {
+    const policy = signaturePolicy(suite);
+    if (policy.check && policy.keyrings.length === 0) {
+      throw new DomainError(
+        'unprocessable',
+        `source.method: suite "${suite.name}" names no keyring to check a .dsc's signature against: an admin sets its keyrings (or keyrings: [] to build such sources unchecked)`,
+        'source.method',
+      );
+    }
   }
   for (const rule of Object.values(catalog.blacklist)) {
     const value = rule.field === 'name' ? job.package : job.sourceUrl;

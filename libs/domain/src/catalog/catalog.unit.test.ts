@@ -1,20 +1,21 @@
 import type { CatalogEvent } from '../events';
 import { deciderSpec } from '../testing/given-when-then';
-import { catalogDecider, checkJobAgainstCatalog, expandArchitectures, masterArch, type Catalog } from './catalog';
+import { DEBIAN_KEYRINGS, isDebianSuite, signaturePolicy, suiteBuildSettings } from './build-settings';
+import { catalogDecider, checkJobAgainstCatalog, expandArchitectures, masterArch, type Catalog, type Suite } from './catalog';
 
 const at = '2026-11-24T10:00:00Z';
 const added = (kind: 'arch' | 'dist' | 'format' | 'env', name: string): CatalogEvent => ({ type: 'CatalogEntryAdded', data: { kind, name, description: '', addedBy: 'admin', addedAt: at } });
 const base: CatalogEvent[] = [added('arch', 'amd64'), added('arch', 'arm64'), added('arch', 'i386'), added('dist', 'debian'), added('format', 'deb')];
 const bookworm: CatalogEvent = {
   type: 'SuiteDefined',
-  data: { name: 'bookworm', dist: 'debian', arches: [{ arch: 'arm64', masterWeight: 5 }, { arch: 'amd64', masterWeight: 10 }, { arch: 'i386', masterWeight: 1 }], formats: ['deb'], envs: [], definedBy: 'admin', definedAt: at },
+  data: { name: 'bookworm', dist: 'debian', arches: [{ arch: 'arm64', masterWeight: 5 }, { arch: 'amd64', masterWeight: 10 }, { arch: 'i386', masterWeight: 1 }], formats: ['deb'], envs: [], keyrings: [], skipSignatureCheck: false, skipLintian: false, definedBy: 'admin', definedAt: at },
 };
 const spec = deciderSpec(catalogDecider);
 const catalogOf = (events: CatalogEvent[]): Catalog => events.reduce(catalogDecider.evolve, catalogDecider.initialState());
 
 describe('the catalogue', () => {
   it('refuses a suite naming an architecture it does not know, naming the field', () =>
-    spec.given(base).when({ type: 'DefineSuite', suite: { name: 'sid', dist: 'debian', arches: [{ arch: 'riscv64', masterWeight: 1 }], formats: ['deb'], envs: [] }, at, by: 'admin' }).thenThrows({ kind: 'unprocessable', field: 'arches' }));
+    spec.given(base).when({ type: 'DefineSuite', suite: { name: 'sid', dist: 'debian', arches: [{ arch: 'riscv64', masterWeight: 1 }], formats: ['deb'], envs: [], keyrings: [], skipSignatureCheck: false, skipLintian: false }, at, by: 'admin' }).thenThrows({ kind: 'unprocessable', field: 'arches' }));
 
   it('refuses to remove an architecture a suite still builds', () =>
     spec.given([...base, bookworm]).when({ type: 'RemoveCatalogEntry', kind: 'arch', name: 'arm64', at, by: 'admin' }).thenThrows({ kind: 'conflict' }));
@@ -58,5 +59,54 @@ describe('the catalogue', () => {
     const withEnvs = catalogOf([...base, added('env', 'sbuild'), added('env', 'pbuilder'), { ...bookworm, data: { ...bookworm.data, envs: ['pbuilder'] } }]);
     expect(() => checkJobAgainstCatalog(withEnvs, job)).toThrow(expect.objectContaining({ field: 'env', message: 'env: suite "bookworm" is not built in environment "sbuild"' }));
     expect(checkJobAgainstCatalog(withEnvs, { ...job, env: 'pbuilder' })).toEqual({ dist: 'debian' });
+  });
+});
+
+describe('the suite settings a build carries', () => {
+  const suite = (overrides: Partial<Suite>): Suite => ({
+    name: 'bookworm',
+    dist: 'debian',
+    arches: [{ arch: 'amd64', masterWeight: 1 }],
+    formats: ['deb'],
+    envs: [],
+    keyrings: [],
+    skipSignatureCheck: false,
+    skipLintian: false,
+    ...overrides,
+  });
+
+  it("takes Debian's keyrings for Debian suites, by dist or by the suite's name, and none for others", () => {
+    expect(signaturePolicy(suite({}))).toEqual({ check: true, keyrings: [...DEBIAN_KEYRINGS] });
+    expect(isDebianSuite({ name: 'trixie-backports', dist: 'Ubuntu' })).toBe(true);
+    expect(isDebianSuite({ name: 'internal', dist: 'Debian' })).toBe(true);
+    expect(signaturePolicy(suite({ name: 'el9', dist: 'rhel' }))).toEqual({ check: true, keyrings: [] });
+  });
+
+  it('takes the keyrings an admin named instead of the defaults, and no check only when chosen', () => {
+    expect(signaturePolicy(suite({ keyrings: ['/etc/tsbit/uploaders.gpg'] }))).toEqual({ check: true, keyrings: ['/etc/tsbit/uploaders.gpg'] });
+    expect(signaturePolicy(suite({ skipSignatureCheck: true }))).toEqual({ check: false });
+    expect(suiteBuildSettings(suite({ skipSignatureCheck: true, skipLintian: true }), { suite: 'bookworm', dist: 'debian' })).toEqual({ keyrings: [], skipSignatureCheck: true, runLintian: false });
+  });
+
+  it("gives a suite no longer in the catalogue its dist's defaults, lintian included", () => {
+    expect(suiteBuildSettings(undefined, { suite: 'sid', dist: 'debian' })).toEqual({ keyrings: [...DEBIAN_KEYRINGS], skipSignatureCheck: false, runLintian: true });
+  });
+
+  it('refuses keyrings that are not absolute paths, and keyrings on a suite that skips the check, naming the field', () => {
+    const define = (settings: Partial<Suite>) => spec.given(base).when({ type: 'DefineSuite', suite: suite(settings), at, by: 'admin' });
+    define({ keyrings: ['keyring.gpg'] }).thenThrows({ kind: 'validation', field: 'keyrings' });
+    define({ keyrings: ['/usr/share/../../etc/shadow'] }).thenThrows({ kind: 'validation', field: 'keyrings' });
+    define({ keyrings: ['/etc/k.gpg'], skipSignatureCheck: true }).thenThrows({ kind: 'validation', field: 'keyrings' });
+    define({ keyrings: ['/etc/tsbit/k.gpg'], skipLintian: true }).then([{ type: 'SuiteDefined', data: { ...suite({ keyrings: ['/etc/tsbit/k.gpg'], skipLintian: true }), definedBy: 'admin', definedAt: at } }]);
+  });
+
+  it('refuses a dsc or apt job for a suite that has no keyring and did not choose to skip the check', () => {
+    const el9: CatalogEvent = { ...bookworm, data: { ...bookworm.data, name: 'el9', dist: 'rhel' } };
+    const catalog = catalogOf([...base, added('dist', 'rhel'), el9]);
+    const job = { suite: 'el9', dist: '', arch: 'amd64', format: 'deb', env: '', package: 'hello', sourceUrl: '', sourceMethod: 'apt' as const };
+    expect(() => checkJobAgainstCatalog(catalog, job)).toThrow(expect.objectContaining({ kind: 'unprocessable', field: 'source.method' }));
+    expect(checkJobAgainstCatalog(catalog, { ...job, sourceMethod: 'git' })).toEqual({ dist: 'rhel' });
+    const unchecked = catalogOf([...base, added('dist', 'rhel'), { ...el9, data: { ...el9.data, skipSignatureCheck: true } }]);
+    expect(checkJobAgainstCatalog(unchecked, job)).toEqual({ dist: 'rhel' });
   });
 });

@@ -1,4 +1,4 @@
-import type { Actor, Artifact, FailureClass, JobSubmitted, Reason } from '../events';
+import type { Actor, Artifact, BuildInputs, BuildMode, FailureClass, JobSubmitted, Reason } from '../events';
 
 /** Every command carries the time it is decided at: deciders read no clock. */
 interface At {
@@ -8,8 +8,10 @@ interface At {
 export type SubmitJob = At & { type: 'SubmitJob'; job: Omit<JobSubmitted['data'], 'submittedAt'> };
 export type BlockJob = At & { type: 'BlockJob'; reason: Reason };
 export type QueueJob = At & { type: 'QueueJob'; routingKey: string };
-export type StartBuild = At & { type: 'StartBuild'; attempt: number; builder: string };
-export type SucceedBuild = At & { type: 'SucceedBuild'; attempt: number; builder: string; artifacts: Artifact[] };
+/** `mode`: how the builder means to build it, as it reported (absent from older builders). */
+export type StartBuild = At & { type: 'StartBuild'; attempt: number; builder: string; mode?: BuildMode };
+/** `inputs`: what the build was made from, as the builder reported (absent from older builders). */
+export type SucceedBuild = At & { type: 'SucceedBuild'; attempt: number; builder: string; artifacts: Artifact[]; inputs?: BuildInputs };
 export type FailBuild = At & {
   type: 'FailBuild';
   attempt: number;

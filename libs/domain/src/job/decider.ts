@@ -64,14 +64,26 @@ export function decide(command: JobCommand, state: JobState): JobEvent[] {
       if (current.status === 'Building' && current.attempt === command.attempt && current.builder === command.builder) return [];
       if (current.status !== 'Waiting' || !current.queued) return conflict(state, 'start a build');
       currentAttempt(current, command.attempt, command.builder, 'start a build');
-      return [{ type: 'BuildStarted', data: { jobId, attempt: command.attempt, builder: command.builder, startedAt: command.at } }];
+      return [{ type: 'BuildStarted', data: { jobId, attempt: command.attempt, builder: command.builder, startedAt: command.at, mode: command.mode ?? '' } }];
     }
     case 'SucceedBuild': {
       const current = known(state, 'record a success');
       if (current.status === 'Done' && current.attempt === command.attempt) return [];
       if (current.status !== 'Building' && current.status !== 'Cancelling') return conflict(state, 'record a success');
       currentAttempt(current, command.attempt, command.builder, 'record a success');
-      return [{ type: 'BuildSucceeded', data: { jobId, attempt: command.attempt, builder: command.builder, artifacts: command.artifacts, finishedAt: command.at } }];
+      return [
+        {
+          type: 'BuildSucceeded',
+          data: {
+            jobId,
+            attempt: command.attempt,
+            builder: command.builder,
+            artifacts: command.artifacts,
+            finishedAt: command.at,
+            ...(command.inputs ? { inputs: command.inputs } : {}),
+          },
+        },
+      ];
     }
     case 'FailBuild': {
       const current = known(state, 'record a failure');

@@ -26,7 +26,7 @@ const job: SubmitJob['job'] = {
 };
 const submitted: JobSubmitted = { type: 'JobSubmitted', data: { ...job, submittedAt: at } };
 const queued = (attempt: number): JobEvent => ({ type: 'JobQueued', data: { jobId: 1, attempt, routingKey: 'deb.bookworm.amd64', queuedAt: at } });
-const started = (attempt: number, builder = 'b1'): JobEvent => ({ type: 'BuildStarted', data: { jobId: 1, attempt, builder, startedAt: at } });
+const started = (attempt: number, builder = 'b1'): JobEvent => ({ type: 'BuildStarted', data: { jobId: 1, attempt, builder, startedAt: at, mode: '' } });
 const failedWith = (failureClass: 'package' | 'infrastructure', attempt = 1): JobEvent => ({
   type: 'BuildFailed',
   data: { jobId: 1, attempt, builder: 'b1', failureClass, reason: reason(failureClass === 'package' ? 'package_failure' : 'infrastructure_failure', 'x'), artifacts: [], finishedAt: at },
@@ -42,11 +42,18 @@ describe('the job decider', () => {
       ['source.url', { source: { method: 'git', url: '--upload-pack=evil', ref: 'main' } }],
       ['source.ref', { source: { method: 'git', url: 'https://example.org/x.git', ref: '-x' } }],
       ['source.method', { source: { method: 'cvs', url: 'https://example.org/x', ref: '' } }],
+      ['source.url', { source: { method: 'git', url: '', ref: 'main' } }],
+      ['source.url', { source: { method: 'apt', url: 'ftp://ftp.example.org/debian', ref: '' } }],
       ['priority', { priority: 11 }],
       ['dependsOn', { dependsOn: [1] }],
       ['arch', { arch: 'amd64.evil' }],
     ])('refuses a bad %s, naming the field', (field, change) =>
       spec.given([]).when({ type: 'SubmitJob', job: { ...job, ...change } as SubmitJob['job'], at }).thenThrows({ kind: 'validation', field }));
+
+    it("takes an apt source without a URL: it comes from the builders' archives", () => {
+      const apt = { ...job, source: { method: 'apt' as const, url: '', ref: '2.10-3' } };
+      spec.given([]).when({ type: 'SubmitJob', job: apt, at }).then([{ type: 'JobSubmitted', data: { ...apt, submittedAt: at } }]);
+    });
 
     it('takes a repeated identical submission as done already', () => spec.given([submitted]).when({ type: 'SubmitJob', job, at: '2026-11-24T11:00:00Z' }).then([]));
   });
@@ -67,6 +74,27 @@ describe('the job decider', () => {
         .given([submitted, queued(1), started(1)])
         .when({ type: 'SucceedBuild', attempt: 1, builder: 'b1', artifacts, at })
         .then([{ type: 'BuildSucceeded', data: { jobId: 1, attempt: 1, builder: 'b1', artifacts, finishedAt: at } }]);
+    });
+    it('records the mode a build starts in and the inputs it was made from', () => {
+      spec
+        .given([submitted, queued(1)])
+        .when({ type: 'StartBuild', attempt: 1, builder: 'b1', mode: 'cross', at })
+        .then([{ type: 'BuildStarted', data: { jobId: 1, attempt: 1, builder: 'b1', startedAt: at, mode: 'cross' } }]);
+      const inputs = {
+        sourceFiles: [{ name: 'hello_2.10-3.dsc', sha256: 'b'.repeat(64), size: '1500' }],
+        sourceRevision: '',
+        sourceTreeSha256: 'c'.repeat(64),
+        chroot: 'bookworm-amd64-cross-arm64.tar',
+        chrootSha256: 'd'.repeat(64),
+        backend: 'sbuild',
+        backendVersion: 'sbuild (Debian sbuild) 0.85.0 (04 January 2023)',
+        buildinfo: 'hello_2.10-3_arm64.buildinfo',
+        mode: 'cross' as const,
+      };
+      spec
+        .given([submitted, queued(1), started(1)])
+        .when({ type: 'SucceedBuild', attempt: 1, builder: 'b1', artifacts: [], inputs, at })
+        .then([{ type: 'BuildSucceeded', data: { jobId: 1, attempt: 1, builder: 'b1', artifacts: [], finishedAt: at, inputs } }]);
     });
     it('refuses a report from another builder', () =>
       spec.given([submitted, queued(1), started(1)]).when({ type: 'SucceedBuild', attempt: 1, builder: 'b2', artifacts: [], at }).thenThrows({ kind: 'conflict' }));

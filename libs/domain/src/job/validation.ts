@@ -25,8 +25,12 @@ export function validateSubmission(job: Omit<SubmittedJob, 'submittedAt'>): void
   if (job.dist !== '' && !CATALOG_NAME.test(job.dist)) invalid('dist', 'must be a name of letters, digits, "+", "_" and "-"');
   if (job.env !== '' && !CATALOG_NAME.test(job.env)) invalid('env', 'must be a name of letters, digits, "+", "_" and "-"');
   if (!SOURCE_METHODS.includes(job.source.method)) invalid('source.method', `must be one of ${SOURCE_METHODS.join(', ')}`);
-  if (job.source.url === '') invalid('source.url', 'is required');
-  if (!SAFE_ARGUMENT.test(job.source.url)) invalid('source.url', 'must not start with "-" or contain white space or control characters');
+  // An apt source comes from the builders' archives: a URL is optional (it names another archive).
+  if (job.source.url === '' && job.source.method !== 'apt') invalid('source.url', `is required for method ${job.source.method}`);
+  if (job.source.url !== '' && !SAFE_ARGUMENT.test(job.source.url)) invalid('source.url', 'must not start with "-" or contain white space or control characters');
+  if (job.source.method === 'apt' && job.source.url !== '' && !/^https?:\/\//.test(job.source.url)) {
+    invalid('source.url', "for method apt: an archive's http(s) URL, or empty for the builders' own archives");
+  }
   if (job.source.method !== 'apt' && !/^([a-z][a-z0-9+.-]*:\/\/|\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)/.test(job.source.url)) {
     invalid('source.url', 'must be a URL, an absolute path or user@host:path');
   }

@@ -1,4 +1,4 @@
-import type { DomainEvent, JobEvent, JobStatus, Reason } from '@tsbit/domain';
+import type { BuildInputs, BuildMode, DomainEvent, JobEvent, JobStatus, Reason } from '@tsbit/domain';
 
 /** A row of `jobs`, as stored (snake_case, timestamps as ISO strings). */
 export interface JobRow {
@@ -29,6 +29,10 @@ export interface JobRow {
   finished_at: string | null;
   deleted: boolean;
   stream_version: number;
+  /** How the latest attempt is or was built: native, cross or emulated (null when not reported). */
+  build_mode: BuildMode | null;
+  /** What the latest successful attempt was built from (null before it, or when not reported). */
+  build_inputs: BuildInputs | null;
 }
 
 export interface JobHistoryRow {
@@ -40,6 +44,8 @@ export interface JobHistoryRow {
   attempt: number;
   actor: { kind: string; name: string } | null;
   reason: Reason | null;
+  /** The build mode a start or a success reported. */
+  mode: BuildMode | null;
 }
 
 export const jobEventTypes: ReadonlySet<string> = new Set<JobEvent['type']>([
@@ -87,6 +93,8 @@ export function evolveJob(row: JobRow | null, event: JobEvent, meta: { version: 
       finished_at: null,
       deleted: false,
       stream_version: meta.version,
+      build_mode: null,
+      build_inputs: null,
     };
   }
   if (!row) return null;
@@ -97,9 +105,28 @@ export function evolveJob(row: JobRow | null, event: JobEvent, meta: { version: 
     case 'JobQueued':
       return { ...next, status: 'Waiting', attempt: event.data.attempt, queued: true, reason: queuedReason('queued for a builder') };
     case 'BuildStarted':
-      return { ...next, status: 'Building', attempt: event.data.attempt, builder: event.data.builder, reason: null, started_at: event.data.startedAt, finished_at: null, failure_class: null };
+      return {
+        ...next,
+        status: 'Building',
+        attempt: event.data.attempt,
+        builder: event.data.builder,
+        reason: null,
+        started_at: event.data.startedAt,
+        finished_at: null,
+        failure_class: null,
+        build_mode: event.data.mode || null,
+        build_inputs: null,
+      };
     case 'BuildSucceeded':
-      return { ...next, status: 'Done', reason: null, finished_at: event.data.finishedAt };
+      return {
+        ...next,
+        status: 'Done',
+        reason: null,
+        finished_at: event.data.finishedAt,
+        // The mode used, which may differ from the one the start announced (a cross build that fell back to emulation).
+        build_mode: event.data.inputs?.mode || (row.build_mode ?? null),
+        build_inputs: event.data.inputs ?? null,
+      };
     case 'BuildFailed':
       return { ...next, status: 'Failed', reason: event.data.reason, failure_class: event.data.failureClass, finished_at: event.data.finishedAt };
     case 'LeaseExpired':
@@ -157,5 +184,6 @@ export function historyEntry(row: JobRow, event: JobEvent, meta: { position: big
     attempt: data.attempt ?? row.attempt,
     actor,
     reason: row.reason,
+    mode: event.type === 'BuildStarted' ? event.data.mode || null : event.type === 'BuildSucceeded' ? event.data.inputs?.mode || null : null,
   };
 }

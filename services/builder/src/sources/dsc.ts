@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from '../process';
 import { BuildFailure } from '../failure';
 import { expectSuccess, type StepContext } from '../step';
+import { verifyDscSignature } from './signature';
 import { checkUrl } from './validate';
 
 const DSC_URL_SCHEMES = ['https:', 'http:', 'ftp:', 'file:'];
@@ -14,18 +15,22 @@ export function dgetCommand(url: string): Command {
   return { command: 'dget', args: ['-u', '-d', '--', checked] };
 }
 
-/** dpkg-source verifies the checksums the .dsc lists while it unpacks. */
+/**
+ * dpkg-source verifies the checksums the .dsc lists while it unpacks; a .dsc with only MD5 or
+ * SHA-1 sums is refused, because its signature vouches for the files only through them.
+ */
 export function dpkgSourceExtractCommand(dsc: string, dir: string): Command {
-  return { command: 'dpkg-source', args: ['-x', '--', dsc, dir] };
+  return { command: 'dpkg-source', args: ['-x', '--require-strong-checksums', '--', dsc, dir] };
 }
 
-/** Unpacks the one .dsc downloaded into the build's directory into the source tree. */
+/** Checks the signature of the one .dsc downloaded into the build's directory, then unpacks it into the source tree. */
 export async function unpackDsc(ctx: StepContext): Promise<void> {
   const dscs = (await readdir(ctx.jobDir)).filter((name) => name.endsWith('.dsc'));
   if (dscs.length !== 1) {
     throw new BuildFailure('package', 'source_unavailable', `expected one .dsc after the download, found ${dscs.length}`, true);
   }
   const dsc = path.join(ctx.jobDir, dscs[0] as string);
+  await verifyDscSignature(ctx, dsc);
   ctx.log(`dpkg-source -x ${dscs[0]}`);
   expectSuccess(await ctx.exec(dpkgSourceExtractCommand(dsc, ctx.srcDir), { cwd: ctx.jobDir }), 'package', 'source_unpack_failed', 'dpkg-source -x');
 }

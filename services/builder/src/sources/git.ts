@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from '../process';
 import { BuildFailure, invalidSource } from '../failure';
 import { expectSuccess, type StepContext } from '../step';
@@ -17,6 +19,40 @@ export const GIT_ENV: Record<string, string> = {
   GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
   GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
 };
+
+/** Written into the build's directory for the clone of a local repository; see cloneEnvironment. */
+const CLONE_CONFIG = 'git-clone.gitconfig';
+/**
+ * The user's own global settings (proxies, insteadOf) still apply: includes of missing files are
+ * ignored. `safe.directory = *` lets this one clone read a repository owned by another user.
+ */
+const CLONE_CONFIG_CONTENT = '[include]\n\tpath = ~/.gitconfig\n\tpath = ~/.config/git/config\n[safe]\n\tdirectory = *\n';
+
+/** file:// URLs and absolute paths: repositories on this machine, which git checks the owner of. */
+export function isLocalGitUrl(url: string): boolean {
+  return url.startsWith('/') || url.startsWith('file://');
+}
+
+/**
+ * The environment of the clone of a local repository. The builder runs as its own user, so a
+ * repository of another user (a developer's checkout, a test's) is refused by git as of "dubious
+ * ownership" (CVE-2022-24765: a foreign repository's config can run commands in git commands run
+ * inside its work tree). A clone only reads it, through upload-pack, whose command-running
+ * settings (uploadpack.packObjectsHook) git takes from protected config only, never from the
+ * repository's; the foreign repository's hooks and its core.fsmonitor, core.sshCommand and
+ * core.alternateRefsCommand do not run (sources/git.int.test.ts checks each). What remains: the
+ * build can read any repository the build user can read, as it could read any file.
+ * `-c safe.directory=*` or GIT_CONFIG_COUNT would not do: git drops command-line config from the
+ * environment of the upload-pack it starts for a local clone. A global config file given by
+ * GIT_CONFIG_GLOBAL reaches it, and only this command gets it: the commands that later run in the
+ * clone (the build user's own) do not trust foreign repositories.
+ */
+export async function cloneEnvironment(url: string, jobDir: string): Promise<Record<string, string>> {
+  if (!isLocalGitUrl(url)) return GIT_ENV;
+  const config = path.join(jobDir, CLONE_CONFIG);
+  await writeFile(config, CLONE_CONFIG_CONTENT);
+  return { ...GIT_ENV, GIT_CONFIG_GLOBAL: config };
+}
 
 export function checkGitUrl(url: string): string {
   checkArgument('source.url', url);
@@ -57,7 +93,8 @@ export async function fetchGit(ctx: StepContext): Promise<void> {
   const ref = checkGitRef(ctx.job.source.ref);
   const clone = gitCloneCommand(ctx.job.source.url, ctx.srcDir);
   ctx.log(`git clone ${ctx.job.source.url} (ref ${ref})`);
-  expectSuccess(await ctx.exec(clone, { cwd: ctx.jobDir, env: GIT_ENV }), 'package', 'source_unavailable', 'git clone');
+  const env = await cloneEnvironment(ctx.job.source.url, ctx.jobDir);
+  expectSuccess(await ctx.exec(clone, { cwd: ctx.jobDir, env }), 'package', 'source_unavailable', 'git clone');
 
   let commit: string | undefined;
   for (const candidate of ref === 'HEAD' ? [ref] : [ref, `refs/remotes/origin/${ref}`]) {

@@ -14,6 +14,8 @@ const RULES = {
   broken: '#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n\techo "error: this package is broken on purpose" >&2\n\texit 1\n',
   // Long enough that only a cancel or a time-out ends it; the test waits for the marker.
   sleeping: '#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n\techo "tsbit-test: sleeping"\n\tsleep 300\n',
+  // Builds fine, but dpkg-deb labels the .deb arm64 whatever the build's architecture.
+  mislabelled: '#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_gencontrol:\n\tdh_gencontrol -- -DArchitecture=arm64\n',
 };
 
 /**

@@ -87,6 +87,30 @@ const JobSummaryDocument = Type.Object({
   estimatedStartAt: Type.Optional(nullable(Type.String({ format: 'date-time', description: 'for a waiting job, from recent build times' }))),
 });
 
+const BuildMode = Type.Enum(['native', 'cross', 'emulated'], {
+  description: 'how the builder built it: on the architecture, cross-compiling for it (sbuild --host), or under qemu-user emulation',
+});
+
+const BuildInputs = Type.Object(
+  {
+    sourceFiles: Type.Array(Type.Object({ name: Type.String(), sha256: Type.String(), size: Type.String({ description: 'bytes' }) }), {
+      description: 'dsc and apt sources: the .dsc and every file it lists, as downloaded',
+    }),
+    sourceRevision: Type.String({ description: 'git and svn sources: the commit or revision built' }),
+    sourceTreeSha256: Type.String({ description: 'git and svn sources: sha256 of the tree as a normalized tar (sorted, no owners or times)' }),
+    chroot: Type.String({ description: 'the chroot tarball (sbuild); empty for builds on the builder itself' }),
+    chrootSha256: Type.String(),
+    backend: Type.String({ description: 'sbuild, native (dpkg-buildpackage) or rpmbuild' }),
+    backendVersion: Type.String(),
+    buildinfo: Type.String({ description: 'name of the .buildinfo artifact (Debian builds)' }),
+    mode: Type.Union([BuildMode, Type.Literal('')]),
+    lintian: Type.Optional(
+      Type.Object({ status: Type.String(), errors: Type.Integer(), warnings: Type.Integer(), log: Type.String(), lintianVersion: Type.String() }, { additionalProperties: true }),
+    ),
+  },
+  { description: 'what exactly the latest successful attempt was built from' },
+);
+
 export const JobHistoryEntry = Type.Object({
   status: JobStatus,
   event: Type.String(),
@@ -95,6 +119,7 @@ export const JobHistoryEntry = Type.Object({
   actor: nullable(Type.Object({ kind: Type.String(), name: Type.String() })),
   reason: nullable(Reason),
   position: Type.String({ description: 'position of the event in the log' }),
+  mode: nullable(BuildMode),
 });
 
 export const Artifact = Type.Object({
@@ -110,7 +135,32 @@ export const Artifact = Type.Object({
 });
 
 export const JobSummary = shared('JobSummary', JobSummaryDocument);
-export const JobView = shared('JobView', Type.Object({ ...JobSummaryDocument.properties, history: Type.Array(JobHistoryEntry), artifacts: Type.Array(Artifact) }));
+export const Publication = Type.Object(
+  {
+    attempt: Type.Integer(),
+    suite: Type.String(),
+    format: Type.String(),
+    arch: Type.String(),
+    repository: Type.String({ description: 'URL path of the repository root, e.g. /repos/deb' }),
+    packages: Type.Array(Type.Object({ name: Type.String(), version: Type.String(), arch: Type.String(), filename: Type.String({ description: 'under the repository root' }) })),
+    publishedAt: Type.String({ format: 'date-time' }),
+    setup: Type.String({ description: 'URL path of a ready apt sources entry (<suite>.sources) or dnf .repo file' }),
+    install: Type.String({ description: 'the apt-get or dnf command that installs what was published' }),
+  },
+  { description: 'where the build was published (PackagePublished)' },
+);
+
+export const JobView = shared(
+  'JobView',
+  Type.Object({
+    ...JobSummaryDocument.properties,
+    history: Type.Array(JobHistoryEntry),
+    artifacts: Type.Array(Artifact),
+    published: nullable(Publication),
+    mode: nullable(BuildMode),
+    inputs: nullable(BuildInputs),
+  }),
+);
 
 export const JobPage = Type.Object({
   items: Type.Array(JobSummary),

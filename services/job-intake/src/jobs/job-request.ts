@@ -30,7 +30,7 @@ const JobSubmissionDocument = Type.Object(
       Type.Object(
         {
           method: Type.Enum(SOURCE_METHODS),
-          url: Type.String({ minLength: 1, maxLength: 2048 }),
+          url: Type.Optional(Type.String({ maxLength: 2048, description: "required except for method apt, whose source comes from the builders' archives" })),
           ref: Type.Optional(Type.String({ maxLength: 256, description: 'branch, tag, commit, revision or version' })),
         },
         { additionalProperties: false },
@@ -89,11 +89,12 @@ export function jobRequestFrom(body: JobSubmission, submitter: string, prefix = 
   const arch = Array.isArray(body.arch) ? body.arch : (given(body.arch, body.architecture_list) ?? refuse('arch', 'is required: an architecture, a list, "any" or "all" (pyBit: architecture_list)'));
   let source: JobRequest['source'];
   if (body.source) {
-    source = { method: body.source.method, url: body.source.url.trim(), ref: body.source.ref?.trim() ?? '' };
+    source = { method: body.source.method, url: body.source.url?.trim() ?? '', ref: body.source.ref?.trim() ?? '' };
   } else {
     if (body.method === undefined && given(body.uri) === undefined) refuse('source', 'is required: { method, url, ref } (pyBit: method, uri, vcs_id)');
     const method = body.method ?? refuse('method', `is required with uri: one of ${SOURCE_METHODS.join(', ')}`);
-    source = { method, url: given(body.uri) ?? refuse('uri', 'is required with method'), ref: given(body.vcs_id) ?? '' };
+    const uri = given(body.uri) ?? (method === 'apt' ? '' : refuse('uri', 'is required with method (except apt)'));
+    source = { method, url: uri, ref: given(body.vcs_id) ?? '' };
   }
   return {
     package: body.package.trim(),

@@ -30,6 +30,8 @@ describe('a job request', () => {
     expect(() => jobRequestFrom(noVersion, 'alice', 'jobs.4.')).toThrow(expect.objectContaining({ status: 400, field: 'jobs.4.version' }));
     const { uri: _uri, ...noUri } = pyBitFields;
     expect(() => jobRequestFrom(noUri, 'alice')).toThrow(expect.objectContaining({ field: 'uri' }));
+    expect(jobRequestFrom({ ...noUri, method: 'apt' }, 'alice').source).toEqual({ method: 'apt', url: '', ref: 'v2.10' });
+    expect(jobRequestFrom({ ...pyBitFields, source: { method: 'apt', ref: '2.10-3' } }, 'alice').source).toEqual({ method: 'apt', url: '', ref: '2.10-3' });
     expect(() => jobRequestFrom({ ...pyBitFields, commands: 'make' }, 'alice')).toThrow(expect.objectContaining({ field: 'commands' }));
     expect(() => jobRequestFrom({ ...pyBitFields, commands: ' ' }, 'alice')).not.toThrow();
   });

@@ -59,7 +59,7 @@ export async function submitJobs(context: SubmissionContext, requests: JobReques
     located(prefix(index), () =>
       refusedByCatalogue(() =>
         expandArchitectures(catalog, request.suite, request.arch).map((arch) => {
-          const { dist } = checkJobAgainstCatalog(catalog, { ...request, arch, sourceUrl: request.source.url });
+          const { dist } = checkJobAgainstCatalog(catalog, { ...request, arch, sourceUrl: request.source.url, sourceMethod: request.source.method });
           return { ...request, arch, dist, buildArchIndep: buildsArchIndep(catalog, request.suite, arch), index };
         }),
       ),

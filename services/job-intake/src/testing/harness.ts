@@ -58,7 +58,7 @@ const CATALOGUE: CatalogCommand[] = [
   { type: 'AddCatalogEntry', kind: 'format', name: 'deb', description: '', at: at(), by: 'test' },
   {
     type: 'DefineSuite',
-    suite: { name: 'bookworm', dist: 'debian', arches: [{ arch: 'amd64', masterWeight: 10 }, { arch: 'arm64', masterWeight: 5 }, { arch: 'i386', masterWeight: 1 }], formats: ['deb'], envs: [] },
+    suite: { name: 'bookworm', dist: 'debian', arches: [{ arch: 'amd64', masterWeight: 10 }, { arch: 'arm64', masterWeight: 5 }, { arch: 'i386', masterWeight: 1 }], formats: ['deb'], envs: [], keyrings: [], skipSignatureCheck: false, skipLintian: false },
     at: at(),
     by: 'test',
   },

@@ -1,4 +1,4 @@
-import type { SubmittedJob } from '@tsbit/domain';
+import type { SubmittedJob, SuiteBuildSettings } from '@tsbit/domain';
 
 /** Build queues order by AMQP priority 0..10; job priorities run -10..10 around 0. */
 const BUILD_PRIORITY_OFFSET = 5;
@@ -15,8 +15,12 @@ export const buildRequestId = (jobId: number, attempt: number): string => `job-$
 
 export const cancelMessageId = (jobId: number, attempt: number): string => `cancel-job-${jobId}:${attempt}`;
 
-/** The fields of tsbit.messages.v1.BuildRequest for one attempt of a job. */
-export function buildRequestFor(job: SubmittedJob, attempt: number, queuedAt: string) {
+/**
+ * The fields of tsbit.messages.v1.BuildRequest for one attempt of a job. The suite's settings
+ * (keyrings, lintian) are those of the catalogue when the attempt is dispatched.
+ */
+export function buildRequestFor(job: SubmittedJob, attempt: number, queuedAt: string, settings: SuiteBuildSettings) {
   const { jobId, package: name, version, suite, dist, arch, format, env, source, buildArchIndep } = job;
-  return { jobId, attempt, package: name, version, suite, dist, arch, format, env, source, buildArchIndep, queuedAt };
+  const { keyrings, skipSignatureCheck, runLintian } = settings;
+  return { jobId, attempt, package: name, version, suite, dist, arch, format, env, source, buildArchIndep, queuedAt, keyrings, skipSignatureCheck, runLintian };
 }

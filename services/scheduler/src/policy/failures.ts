@@ -1,4 +1,4 @@
-import { reason, type Artifact, type FailureClass, type Reason } from '@tsbit/domain';
+import { reason, type FailureClass, type PublishedPackage, type Reason } from '@tsbit/domain';
 
 /** The builder's code for build dependencies that cannot be installed yet. */
 export const DEPENDENCY_WAIT_CODE = 'dependency_wait';
@@ -74,19 +74,9 @@ export function missingBuildDependencies(message: string): string[] {
 }
 
 /**
- * The packages a successful build makes installable: its source package and every binary
- * package it produced (`name_version_arch.deb`, `name-version-release.arch.rpm`).
+ * The packages a publication made installable from the farm's repository, by name: each binary
+ * package now in the suite's indices, and the source package if it was published too.
  */
-export function providedPackages(sourcePackage: string, artifacts: Artifact[]): string[] {
-  const names = new Set<string>([sourcePackage]);
-  for (const artifact of artifacts) {
-    if (artifact.kind === 'deb' || artifact.kind === 'udeb' || artifact.kind === 'ddeb') {
-      const name = artifact.name.split('_')[0];
-      if (name) names.add(name);
-    } else if (artifact.kind === 'rpm' && !artifact.name.endsWith('.src.rpm')) {
-      const name = /^(.+)-[^-]+-[^-]+\.[^.]+\.rpm$/.exec(artifact.name)?.[1];
-      if (name) names.add(name);
-    }
-  }
-  return [...names];
+export function publishedPackages(packages: PublishedPackage[]): string[] {
+  return [...new Set(packages.map((item) => item.name))];
 }

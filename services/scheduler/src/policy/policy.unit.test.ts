@@ -1,7 +1,7 @@
 import type { PendingJob } from '@tsbit/domain';
-import { buildPriority, buildRequestId } from './build-request';
+import { buildPriority, buildRequestFor, buildRequestId } from './build-request';
 import { planDispatch } from './dispatch-plan';
-import { classifyFailure, dependencyWaitBackoffMs, MAX_DEPENDENCY_WAIT_BACKOFF_MS, missingBuildDependencies, providedPackages } from './failures';
+import { classifyFailure, dependencyWaitBackoffMs, MAX_DEPENDENCY_WAIT_BACKOFF_MS, missingBuildDependencies, publishedPackages } from './failures';
 import { dependencyStatus, shouldStopRunning, type RunningView } from './job-views';
 import { LeaseBook, leaseTiming } from './leases';
 
@@ -118,18 +118,9 @@ describe('failures reported by builders', () => {
     expect(missingBuildDependencies('Status: dep-wait')).toEqual([]);
   });
 
-  it('counts as provided by a build its source package and every binary package it made, not its source rpm or log', () => {
-    const artifact = (name: string, kind: 'deb' | 'rpm' | 'log' | 'dsc') => ({ name, kind, sha256: 'a'.repeat(64), size: '1' });
-    expect(
-      providedPackages('foo', [
-        artifact('libfoo1_1.2-1_amd64.deb', 'deb'),
-        artifact('libfoo-dev_1.2-1_amd64.deb', 'deb'),
-        artifact('foo-devel-1.2-1.x86_64.rpm', 'rpm'),
-        artifact('foo-1.2-1.src.rpm', 'rpm'),
-        artifact('build.log', 'log'),
-        artifact('foo_1.2-1.dsc', 'dsc'),
-      ]),
-    ).toEqual(['foo', 'libfoo1', 'libfoo-dev', 'foo-devel']);
+  it('counts as installable what a publication put into the repository, each name once', () => {
+    const published = (name: string, arch: string) => ({ name, version: '1.2-1', arch, filename: `pool/main/f/foo/${name}_1.2-1_${arch}.deb` });
+    expect(publishedPackages([published('libfoo1', 'amd64'), published('libfoo-dev', 'amd64'), published('foo', 'source'), published('libfoo1', 'i386')])).toEqual(['libfoo1', 'libfoo-dev', 'foo']);
   });
 });
 
@@ -138,6 +129,16 @@ describe('BuildRequests', () => {
     expect([-10, -5, 0, 5, 10].map(buildPriority)).toEqual([0, 0, 5, 10, 10]);
   });
   it('carry one message id per attempt', () => expect(buildRequestId(12, 3)).toBe('job-12:3'));
+  it("carry the suite's keyrings and whether lintian runs", () => {
+    const job = { jobId: 4, package: 'hello', version: '2.10-3', suite: 'bookworm', dist: 'debian', arch: 'amd64', format: 'deb', env: '', source: { method: 'apt', url: '', ref: '' }, buildArchIndep: true } as never;
+    expect(buildRequestFor(job, 2, '2026-11-24T10:00:00Z', { keyrings: ['/k.gpg'], skipSignatureCheck: false, runLintian: false })).toMatchObject({
+      jobId: 4,
+      attempt: 2,
+      keyrings: ['/k.gpg'],
+      skipSignatureCheck: false,
+      runLintian: false,
+    });
+  });
 });
 
 describe('dependencies as the scheduler judges them', () => {

@@ -92,13 +92,13 @@ export class TestBuilder {
     return this.report({ heartbeat: { running } });
   }
 
-  started(jobId: number, attempt = 1): Promise<void> {
-    return this.report({ started: { jobId, attempt } });
+  started(jobId: number, attempt = 1, extra: { mode?: string } = {}): Promise<void> {
+    return this.report({ started: { jobId, attempt, ...extra } });
   }
 
-  succeeded(jobId: number, attempt = 1): Promise<void> {
+  succeeded(jobId: number, attempt = 1, extra: { inputs?: Record<string, unknown> } = {}): Promise<void> {
     const artifact = { name: `pkg${jobId}_1.0-1_amd64.deb`, sha256: 'c'.repeat(64), size: '1024', kind: 'deb' };
-    return this.report({ succeeded: { jobId, attempt, artifacts: [artifact] } });
+    return this.report({ succeeded: { jobId, attempt, artifacts: [artifact], ...extra } });
   }
 
   failed(jobId: number, attempt: number, failureClass: 'package' | 'infrastructure', code: string, message = 'it broke'): Promise<void> {

@@ -80,6 +80,9 @@ describe('the catalogue resources', () => {
         formats: ['deb'],
         envs: [],
         masterArch: 'amd64',
+        keyrings: ['/usr/share/keyrings/debian-keyring.gpg', '/usr/share/keyrings/debian-maintainers.gpg', '/usr/share/keyrings/debian-nonupload.gpg'],
+        checkSignatures: true,
+        lintian: true,
       });
       expect((await get('/suite')).map((suite: { name: string }) => suite.name)).toContain('bookworm');
     });
@@ -94,6 +97,27 @@ describe('the catalogue resources', () => {
       expect([fromForm.statusCode, fromForm.json().masterArch]).toEqual([201, 'arm64']);
       const redefined = await adminForm('PUT', '/suite', { name: 'sid', dist: 'debian', arches: ['amd64', 'arm64'], formats: ['deb', 'rpm'] });
       expect([redefined.statusCode, redefined.json().masterArch, redefined.json().formats]).toEqual([200, 'amd64', ['deb', 'rpm']]);
+    });
+
+    it("sets a suite's keyrings and lintian: left out, the dist's defaults; [] an explicit choice not to check; kept when an arch is added", async () => {
+      const own = await admin('PUT', '/suite/duke', { dist: 'debian', arches: ['amd64'], formats: ['deb'], keyrings: ['/etc/tsbit/uploaders.gpg'], lintian: false });
+      expect(own.json()).toMatchObject({ keyrings: ['/etc/tsbit/uploaders.gpg'], checkSignatures: true, lintian: false });
+      await adminForm('POST', '/suitearch', { suite_id: 'duke', arch_id: 'arm64' });
+      expect(await get('/suite/duke')).toMatchObject({ keyrings: ['/etc/tsbit/uploaders.gpg'], lintian: false, arches: [{ arch: 'amd64' }, { arch: 'arm64' }] });
+      const unchecked = await admin('PUT', '/suite/duke', { dist: 'debian', arches: ['amd64'], formats: ['deb'], keyrings: [] });
+      expect(unchecked.json()).toMatchObject({ keyrings: [], checkSignatures: false, lintian: true });
+      expect((await admin('PUT', '/suite/duke', { dist: 'debian', arches: ['amd64'], formats: ['deb'], keyrings: ['relative.gpg'] })).json()).toMatchObject({ status: 400, field: 'keyrings' });
+    });
+
+    it('refuses a dsc or apt job for a suite with no keyring to check it against, 422 naming source.method', async () => {
+      await admin('POST', '/dist', { name: 'internal' });
+      await admin('POST', '/suite', { name: 'products', dist: 'internal', arches: ['amd64'], formats: ['deb'] });
+      const refused = await h.call({ method: 'POST', url: '/job', headers: h.as('submitter'), payload: jobBody({ package: 'in-products', suite: 'products', source: { method: 'apt', ref: '1.0' } }) });
+      expect(refused.json()).toMatchObject({ status: 422, field: 'source.method' });
+      await admin('PUT', '/suite/products', { dist: 'internal', arches: ['amd64'], formats: ['deb'], keyrings: [] });
+      const accepted = await h.call({ method: 'POST', url: '/job', headers: h.as('submitter'), payload: jobBody({ package: 'in-products', suite: 'products', source: { method: 'apt', ref: '1.0' } }) });
+      expect(accepted.statusCode).toBe(201);
+      expect(accepted.json()).toMatchObject({ source: { method: 'apt', url: '', ref: '1.0' } });
     });
 
     it('refuses a suite naming the field: 400 for what is missing, 422 for what the catalogue lacks', async () => {

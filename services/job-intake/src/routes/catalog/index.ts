@@ -6,6 +6,7 @@ import {
   DomainError,
   jobStatuses,
   masterArch,
+  signaturePolicy,
   type Catalog,
   type CatalogCommand,
   type CatalogEntryKind,
@@ -58,6 +59,10 @@ export function suiteFrom(body: NewSuite, catalog: Catalog): Suite {
     arches,
     formats: formats.length > 0 ? formats : [onlyOne(catalog, 'format', 'formats')],
     envs: split(body.envs),
+    // Left out: the distribution's defaults, resolved when used; [] is the explicit choice not to check.
+    keyrings: body.keyrings ?? [],
+    skipSignatureCheck: body.keyrings !== undefined && body.keyrings.length === 0,
+    skipLintian: body.lintian === false,
   };
 }
 
@@ -67,7 +72,12 @@ const required = (value: string | undefined, field: string): string => {
   return trimmed;
 };
 
-const suiteView = (suite: Suite) => ({ ...suite, masterArch: masterArch(suite) });
+/** A suite as the API shows it: the keyrings its builds check against, its defaults resolved. */
+const suiteView = (suite: Suite) => {
+  const { skipSignatureCheck: _skipSignatureCheck, skipLintian: _skipLintian, ...shown } = suite;
+  const policy = signaturePolicy(suite);
+  return { ...shown, masterArch: masterArch(suite), keyrings: policy.check ? policy.keyrings : [], checkSignatures: policy.check, lintian: !suite.skipLintian };
+};
 const suiteArchId = (suite: string, arch: string): string => `${suite}:${arch}`;
 
 /**

@@ -20,6 +20,9 @@ export const Suite = Type.Object({
   formats: Type.Array(Type.String()),
   envs: Type.Array(Type.String()),
   masterArch: Type.String({ description: 'the architecture that also builds Architecture: all packages (highest master weight)' }),
+  keyrings: Type.Array(Type.String(), { description: "keyrings (paths on the builders) that a dsc or apt source's .dsc must be signed by: the suite's own, else its distribution's defaults" }),
+  checkSignatures: Type.Boolean({ description: "false only when an admin chose that the suite's .dsc signatures are not checked" }),
+  lintian: Type.Boolean({ description: 'whether lintian runs after each deb build (a recorded step that never fails the build)' }),
 });
 
 export const NewSuite = Type.Object(
@@ -32,6 +35,13 @@ export const NewSuite = Type.Object(
     ]),
     formats: Type.Optional(NameList('formats; required unless the catalogue holds exactly one')),
     envs: Type.Optional(NameList('build environments')),
+    keyrings: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+        maxItems: 16,
+        description: "absolute paths on the builders of the keyrings a .dsc (dsc and apt sources) must be signed by. Left out: the distribution's defaults (Debian's keyrings for Debian suites); [] checks no signature",
+      }),
+    ),
+    lintian: Type.Optional(Type.Boolean({ description: 'run lintian after each deb build (default true); its result never fails the build' })),
   },
   { additionalProperties: false },
 );

@@ -41,7 +41,7 @@ ${rows || '<tr><td colspan="7">no jobs yet</td></tr>'}</table>
 <p><label>suite <select name="suite">${options(suites)}</select></label><label>architectures <input name="architecture_list" value="any"></label>
 <label>format <select name="format">${options(formats, 'deb')}</select></label></p>
 <p><label>method <select name="method"><option>git</option><option>svn</option><option>apt</option><option>dsc</option></select></label>
-<label>uri <input name="uri" size="60" required></label><label>revision <input name="vcs_id"></label></p>
+<label>uri <input name="uri" size="60" placeholder="none for apt: the builders' archives"></label><label>revision <input name="vcs_id"></label></p>
 <p><button>Submit</button> Your browser asks for HTTP Basic credentials: a token's name and the token.</p>
 </form></body></html>`;
 }

@@ -3,7 +3,7 @@ import { withinSuite } from './architectures';
 
 const catalog: Catalog = {
   ...catalogDecider.initialState(),
-  suites: { bookworm: { name: 'bookworm', dist: 'debian', arches: [{ arch: 'amd64', masterWeight: 10 }, { arch: 'arm64', masterWeight: 5 }], formats: ['deb'], envs: [] } },
+  suites: { bookworm: { name: 'bookworm', dist: 'debian', arches: [{ arch: 'amd64', masterWeight: 10 }, { arch: 'arm64', masterWeight: 5 }], formats: ['deb'], envs: [], keyrings: [], skipSignatureCheck: false, skipLintian: false } },
 };
 
 describe("a VCS hook's architectures", () => {

@@ -14,6 +14,9 @@ import { Batch, Cancelled, JobListQuery, MAX_BATCH_JOBS, StatusParams, StatusUpd
 /** A batch of 5,000 jobs is about 1 MiB of JSON; room for long URLs and dependency lists. */
 const BATCH_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 const tags = ['jobs'];
+const LogQuery = Type.Object({
+  follow: Type.Optional(Type.Union(['1', 'true', '0', 'false'].map((value) => Type.Literal(value)), { description: 'follow the log as server-sent events (passed on to the log)' })),
+});
 const FORMS = ['application/json', 'application/x-www-form-urlencoded'];
 
 /** `Link: <same query, next cursor>; rel="next"`, as RFC 8288 pages. */
@@ -149,12 +152,31 @@ export function jobRoutes(context: JobIntakeContext): FastifyPluginAsyncTypebox 
     );
     app.get(
       '/job/:id/log',
-      { config: { access: 'read' }, schema: { tags, summary: 'Redirects (302) to the build log of the latest attempt', params: JobIdParams, response: { 302: Type.Null({ description: 'Location: the log' }), ...problems(400, 401, 403, 404) } } },
+      {
+        config: { access: 'read' },
+        schema: {
+          tags,
+          summary: "Redirects (302) to the build log of the latest attempt that started, also while it builds",
+          description:
+            'The log is served by the artifact service at `/logs/jobs/<id>/attempts/<n>`: what exists so far while the job builds, ' +
+            'a `Range` of it (206), or, with `Accept: text/event-stream` or `?follow=1`, its lines as server-sent events until the ' +
+            'log is complete (an `end` event), each event\'s `id` being the byte offset after it, resumed from `Last-Event-ID`.',
+          params: JobIdParams,
+          querystring: LogQuery,
+          response: { 302: Type.Null({ description: 'Location: `/logs/jobs/<id>/attempts/<n>`, with `?follow=1` when asked' }), ...problems(400, 401, 403, 404) },
+        },
+      },
       async (request, reply) => {
-        const logs = (await context.readModels.artifacts.forJob(request.params.id)).filter((artifact) => artifact.kind === 'log');
-        const latest = logs.sort((a, b) => a.attempt - b.attempt).at(-1);
-        if (!latest) throw notFound(`job ${request.params.id} has no build log`);
-        return reply.redirect(latest.url, 302);
+        const id = request.params.id;
+        // The builder streams its log from the start of a build: an attempt that started has one.
+        // Logs recorded as artifacts cover attempts from before live logs.
+        const [history, artifacts] = await Promise.all([context.readModels.jobs.history(id), context.readModels.artifacts.forJob(id)]);
+        const started = (history ?? []).filter((entry) => entry.event === 'BuildStarted').map((entry) => entry.attempt);
+        const logged = artifacts.filter((artifact) => artifact.kind === 'log').map((artifact) => artifact.attempt);
+        const attempt = Math.max(0, ...started, ...logged);
+        if (attempt === 0) throw notFound(`job ${id} has no build log`);
+        const follow = request.query.follow === '1' || request.query.follow === 'true';
+        return reply.redirect(`/logs/jobs/${id}/attempts/${attempt}${follow ? '?follow=1' : ''}`, 302);
       },
     );
 

@@ -1,5 +1,6 @@
-import { jobDecider, jobStreamId } from '@tsbit/domain';
+import { jobDecider, jobStreamId, type JobCommand } from '@tsbit/domain';
 import { handleCommand } from '@tsbit/event-log';
+import { buildInputs } from '@tsbit/read-models/testing';
 import { form, jobBody, startHarness, type Harness } from '../../testing/harness';
 
 describe('/job', () => {
@@ -300,9 +301,20 @@ describe('/job', () => {
       expect((await h.call({ method: 'GET', url: '/job/999999/status' })).statusCode).toBe(404);
     });
 
-    it('redirects to the build log of the latest attempt; 404 while there is none', async () => {
+    it('redirects to the live log of the latest attempt while it builds, passing follow on; 404 before any attempt started', async () => {
       const job = await submit({ package: 'logged' });
-      expect((await h.call({ method: 'GET', url: `/job/${job.id}/log` })).statusCode).toBe(404);
+      expect((await h.call({ method: 'GET', url: `/job/${job.id}/log` })).json()).toMatchObject({ status: 404, detail: `job ${job.id} has no build log` });
+      await startBuilding(job.id);
+      const building = await h.call({ method: 'GET', url: `/job/${job.id}/log` });
+      expect(building.statusCode).toBe(302);
+      expect(building.headers.location).toBe(`/logs/jobs/${job.id}/attempts/1`);
+      expect((await h.call({ method: 'GET', url: `/job/${job.id}/log?follow=1` })).headers.location).toBe(`/logs/jobs/${job.id}/attempts/1?follow=1`);
+      expect((await h.call({ method: 'GET', url: `/job/${job.id}/log?follow=0` })).headers.location).toBe(`/logs/jobs/${job.id}/attempts/1`);
+      expect((await h.call({ method: 'GET', url: `/job/${job.id}/log?follow=maybe` })).json()).toMatchObject({ status: 400, field: 'follow' });
+    });
+
+    it('redirects to the latest logged attempt of a job logged before live logs', async () => {
+      const job = await submit({ package: 'logged-before' });
       const stored = (attempt: number, sha: string) => ({
         type: 'ArtifactStored',
         data: { jobId: job.id, attempt, name: 'build.log', sha256: sha.repeat(64), size: '10', kind: 'log', builder: 'b1', storedAt: new Date().toISOString() },
@@ -311,7 +323,31 @@ describe('/job', () => {
       await h.project();
       const response = await h.call({ method: 'GET', url: `/job/${job.id}/log` });
       expect(response.statusCode).toBe(302);
-      expect(response.headers.location).toBe(`/artifacts/${'b'.repeat(64)}/build.log`);
+      expect(response.headers.location).toBe(`/logs/jobs/${job.id}/attempts/2`);
+    });
+
+    it('shows how the latest attempt was built and from what: the mode in its history, the inputs on the job', async () => {
+      const job = await submit({ package: 'cross-built', arch: 'arm64' });
+      const inputs = buildInputs(job.id, { chroot: 'bookworm-arm64.tar', mode: 'emulated', buildinfo: 'cross-built_1.0_arm64.buildinfo' });
+      const at = new Date().toISOString();
+      const commands: JobCommand[] = [
+        { type: 'QueueJob', at, routingKey: 'deb.bookworm.arm64' },
+        { type: 'StartBuild', at, attempt: 1, builder: 'b1', mode: 'cross' },
+        { type: 'SucceedBuild', at, attempt: 1, builder: 'b1', artifacts: [], inputs },
+      ];
+      for (const command of commands) {
+        await handleCommand({ log: h.log, stream: jobStreamId(job.id), decider: jobDecider, command });
+      }
+      await h.project();
+      const shown = (await h.call({ method: 'GET', url: `/job/${job.id}` })).json();
+      expect(shown).toMatchObject({ status: 'Done', mode: 'emulated', inputs });
+      expect(shown.history.map((entry: { event: string; mode: string | null }) => [entry.event, entry.mode])).toEqual([
+        ['JobSubmitted', null],
+        ['JobQueued', null],
+        ['BuildStarted', 'cross'],
+        ['BuildSucceeded', 'emulated'],
+      ]);
+      expect((await h.call({ method: 'GET', url: `/job/${(await submit({ package: 'not-built' })).id}` })).json()).toMatchObject({ mode: null, inputs: null });
     });
   });
 

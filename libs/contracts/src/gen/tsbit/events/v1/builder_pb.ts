@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsbit/events/v1/builder.proto.
  */
 export const file_tsbit_events_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("Ch10c2JpdC9ldmVudHMvdjEvYnVpbGRlci5wcm90bxIPdHNiaXQuZXZlbnRzLnYxIpQBChFCdWlsZGVyUmVnaXN0ZXJlZBIMCgRuYW1lGAEgASgJEg4KBmFyY2hlcxgCIAMoCRIOCgZzdWl0ZXMYAyADKAkSDwoHZm9ybWF0cxgEIAMoCRINCgVzbG90cxgFIAEoDRIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJICgtCdWlsZGVyTG9zdBIMCgRuYW1lGAEgASgJEisKB2xvc3RfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KDUJ1aWxkZXJQYXVzZWQSDAoEbmFtZRgBIAEoCRIRCglwYXVzZWRfYnkYAiABKAkSLQoJcGF1c2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiCg5CdWlsZGVyUmVzdW1lZBIMCgRuYW1lGAEgASgJEhIKCnJlc3VtZWRfYnkYAiABKAkSLgoKcmVzdW1lZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoOQnVpbGRlclJldGlyZWQSDAoEbmFtZRgBIAEoCRISCgpyZXRpcmVkX2J5GAIgASgJEi4KCnJldGlyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch10c2JpdC9ldmVudHMvdjEvYnVpbGRlci5wcm90bxIPdHNiaXQuZXZlbnRzLnYxIo0CChFCdWlsZGVyUmVnaXN0ZXJlZBIMCgRuYW1lGAEgASgJEg4KBmFyY2hlcxgCIAMoCRIOCgZzdWl0ZXMYAyADKAkSDwoHZm9ybWF0cxgEIAMoCRINCgVzbG90cxgFIAEoDRIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgxhcmNoX3N1cHBvcnQYByADKAsyIy50c2JpdC5ldmVudHMudjEuQnVpbGRlckFyY2hTdXBwb3J0EjwKC3VuYXZhaWxhYmxlGAggAygLMicudHNiaXQuZXZlbnRzLnYxLkJ1aWxkZXJBcmNoVW5hdmFpbGFibGUiTwoSQnVpbGRlckFyY2hTdXBwb3J0Eg0KBXN1aXRlGAEgASgJEgwKBGFyY2gYAiABKAkSDAoEbW9kZRgDIAEoCRIOCgZjaHJvb3QYBCABKAkiUgoWQnVpbGRlckFyY2hVbmF2YWlsYWJsZRINCgVzdWl0ZRgBIAEoCRIMCgRhcmNoGAIgASgJEg4KBnJlYXNvbhgDIAEoCRILCgNmaXgYBCABKAkiSAoLQnVpbGRlckxvc3QSDAoEbmFtZRgBIAEoCRIrCgdsb3N0X2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJfCg1CdWlsZGVyUGF1c2VkEgwKBG5hbWUYASABKAkSEQoJcGF1c2VkX2J5GAIgASgJEi0KCXBhdXNlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoOQnVpbGRlclJlc3VtZWQSDAoEbmFtZRgBIAEoCRISCgpyZXN1bWVkX2J5GAIgASgJEi4KCnJlc3VtZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImIKDkJ1aWxkZXJSZXRpcmVkEgwKBG5hbWUYASABKAkSEgoKcmV0aXJlZF9ieRgCIAEoCRIuCgpyZXRpcmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message tsbit.events.v1.BuilderRegistered
@@ -51,6 +51,22 @@ export type BuilderRegistered = Message<"tsbit.events.v1.BuilderRegistered"> & {
    * @generated from field: google.protobuf.Timestamp registered_at = 6;
    */
   registeredAt?: Timestamp | undefined;
+
+  /**
+   * How it serves each (suite, arch) it builds deb for, as its hello said; empty from builders
+   * that do not say. A builder probes again before each hello, so a change (a chroot made while
+   * it runs) registers it again with the new list.
+   *
+   * @generated from field: repeated tsbit.events.v1.BuilderArchSupport arch_support = 7;
+   */
+  archSupport: BuilderArchSupport[];
+
+  /**
+   * What it was asked to serve but cannot build, each with the reason and the command that fixes it.
+   *
+   * @generated from field: repeated tsbit.events.v1.BuilderArchUnavailable unavailable = 8;
+   */
+  unavailable: BuilderArchUnavailable[];
 };
 
 /**
@@ -88,6 +104,22 @@ export type BuilderRegisteredJson = {
    * @generated from field: google.protobuf.Timestamp registered_at = 6;
    */
   registeredAt?: TimestampJson;
+
+  /**
+   * How it serves each (suite, arch) it builds deb for, as its hello said; empty from builders
+   * that do not say. A builder probes again before each hello, so a change (a chroot made while
+   * it runs) registers it again with the new list.
+   *
+   * @generated from field: repeated tsbit.events.v1.BuilderArchSupport arch_support = 7;
+   */
+  archSupport?: BuilderArchSupportJson[];
+
+  /**
+   * What it was asked to serve but cannot build, each with the reason and the command that fixes it.
+   *
+   * @generated from field: repeated tsbit.events.v1.BuilderArchUnavailable unavailable = 8;
+   */
+  unavailable?: BuilderArchUnavailableJson[];
 };
 
 /**
@@ -96,6 +128,132 @@ export type BuilderRegisteredJson = {
  */
 export const BuilderRegisteredSchema: GenMessage<BuilderRegistered, {jsonType: BuilderRegisteredJson}> = /*@__PURE__*/
   messageDesc(file_tsbit_events_v1_builder, 0);
+
+/**
+ * @generated from message tsbit.events.v1.BuilderArchSupport
+ */
+export type BuilderArchSupport = Message<"tsbit.events.v1.BuilderArchSupport"> & {
+  /**
+   * @generated from field: string suite = 1;
+   */
+  suite: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * "native", "cross" (sbuild --host in a cross chroot) or "emulated" (qemu-user through binfmt_misc).
+   *
+   * @generated from field: string mode = 3;
+   */
+  mode: string;
+
+  /**
+   * The chroot tarball's file name; empty for the native back end.
+   *
+   * @generated from field: string chroot = 4;
+   */
+  chroot: string;
+};
+
+/**
+ * @generated from message tsbit.events.v1.BuilderArchSupport
+ */
+export type BuilderArchSupportJson = {
+  /**
+   * @generated from field: string suite = 1;
+   */
+  suite?: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch?: string;
+
+  /**
+   * "native", "cross" (sbuild --host in a cross chroot) or "emulated" (qemu-user through binfmt_misc).
+   *
+   * @generated from field: string mode = 3;
+   */
+  mode?: string;
+
+  /**
+   * The chroot tarball's file name; empty for the native back end.
+   *
+   * @generated from field: string chroot = 4;
+   */
+  chroot?: string;
+};
+
+/**
+ * Describes the message tsbit.events.v1.BuilderArchSupport.
+ * Use `create(BuilderArchSupportSchema)` to create a new message.
+ */
+export const BuilderArchSupportSchema: GenMessage<BuilderArchSupport, {jsonType: BuilderArchSupportJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_events_v1_builder, 1);
+
+/**
+ * @generated from message tsbit.events.v1.BuilderArchUnavailable
+ */
+export type BuilderArchUnavailable = Message<"tsbit.events.v1.BuilderArchUnavailable"> & {
+  /**
+   * @generated from field: string suite = 1;
+   */
+  suite: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The one command that makes it work.
+   *
+   * @generated from field: string fix = 4;
+   */
+  fix: string;
+};
+
+/**
+ * @generated from message tsbit.events.v1.BuilderArchUnavailable
+ */
+export type BuilderArchUnavailableJson = {
+  /**
+   * @generated from field: string suite = 1;
+   */
+  suite?: string;
+
+  /**
+   * @generated from field: string arch = 2;
+   */
+  arch?: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason?: string;
+
+  /**
+   * The one command that makes it work.
+   *
+   * @generated from field: string fix = 4;
+   */
+  fix?: string;
+};
+
+/**
+ * Describes the message tsbit.events.v1.BuilderArchUnavailable.
+ * Use `create(BuilderArchUnavailableSchema)` to create a new message.
+ */
+export const BuilderArchUnavailableSchema: GenMessage<BuilderArchUnavailable, {jsonType: BuilderArchUnavailableJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_events_v1_builder, 2);
 
 /**
  * @generated from message tsbit.events.v1.BuilderLost
@@ -132,7 +290,7 @@ export type BuilderLostJson = {
  * Use `create(BuilderLostSchema)` to create a new message.
  */
 export const BuilderLostSchema: GenMessage<BuilderLost, {jsonType: BuilderLostJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_builder, 1);
+  messageDesc(file_tsbit_events_v1_builder, 3);
 
 /**
  * An admin drains a builder: it finishes what it runs and takes nothing new.
@@ -183,7 +341,7 @@ export type BuilderPausedJson = {
  * Use `create(BuilderPausedSchema)` to create a new message.
  */
 export const BuilderPausedSchema: GenMessage<BuilderPaused, {jsonType: BuilderPausedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_builder, 2);
+  messageDesc(file_tsbit_events_v1_builder, 4);
 
 /**
  * @generated from message tsbit.events.v1.BuilderResumed
@@ -230,7 +388,7 @@ export type BuilderResumedJson = {
  * Use `create(BuilderResumedSchema)` to create a new message.
  */
 export const BuilderResumedSchema: GenMessage<BuilderResumed, {jsonType: BuilderResumedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_builder, 3);
+  messageDesc(file_tsbit_events_v1_builder, 5);
 
 /**
  * An admin removes a builder that is lost or drained from the farm's list. If it says hello
@@ -283,5 +441,5 @@ export type BuilderRetiredJson = {
  * Use `create(BuilderRetiredSchema)` to create a new message.
  */
 export const BuilderRetiredSchema: GenMessage<BuilderRetired, {jsonType: BuilderRetiredJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_builder, 4);
+  messageDesc(file_tsbit_events_v1_builder, 6);
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsbit/events/v1/catalog.proto.
  */
 export const file_tsbit_events_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch10c2JpdC9ldmVudHMvdjEvY2F0YWxvZy5wcm90bxIPdHNiaXQuZXZlbnRzLnYxIoQBChFDYXRhbG9nRW50cnlBZGRlZBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIYWRkZWRfYnkYBCABKAkSLAoIYWRkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInUKE0NhdGFsb2dFbnRyeVJlbW92ZWQSDAoEa2luZBgBIAEoCRIMCgRuYW1lGAIgASgJEhIKCnJlbW92ZWRfYnkYAyABKAkSLgoKcmVtb3ZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMAoJU3VpdGVBcmNoEgwKBGFyY2gYASABKAkSFQoNbWFzdGVyX3dlaWdodBgCIAEoBSK5AQoMU3VpdGVEZWZpbmVkEgwKBG5hbWUYASABKAkSDAoEZGlzdBgCIAEoCRIqCgZhcmNoZXMYAyADKAsyGi50c2JpdC5ldmVudHMudjEuU3VpdGVBcmNoEg8KB2Zvcm1hdHMYBCADKAkSDAoEZW52cxgFIAMoCRISCgpkZWZpbmVkX2J5GAYgASgJEi4KCmRlZmluZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKDFN1aXRlUmVtb3ZlZBIMCgRuYW1lGAEgASgJEhIKCnJlbW92ZWRfYnkYAiABKAkSLgoKcmVtb3ZlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigwEKEkJsYWNrbGlzdFJ1bGVBZGRlZBIPCgdydWxlX2lkGAEgASgNEg0KBWZpZWxkGAIgASgJEg0KBXJlZ2V4GAMgASgJEhAKCGFkZGVkX2J5GAQgASgJEiwKCGFkZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJrChRCbGFja2xpc3RSdWxlUmVtb3ZlZBIPCgdydWxlX2lkGAEgASgNEhIKCnJlbW92ZWRfYnkYAiABKAkSLgoKcmVtb3ZlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch10c2JpdC9ldmVudHMvdjEvY2F0YWxvZy5wcm90bxIPdHNiaXQuZXZlbnRzLnYxIoQBChFDYXRhbG9nRW50cnlBZGRlZBIMCgRraW5kGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIYWRkZWRfYnkYBCABKAkSLAoIYWRkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInUKE0NhdGFsb2dFbnRyeVJlbW92ZWQSDAoEa2luZBgBIAEoCRIMCgRuYW1lGAIgASgJEhIKCnJlbW92ZWRfYnkYAyABKAkSLgoKcmVtb3ZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMAoJU3VpdGVBcmNoEgwKBGFyY2gYASABKAkSFQoNbWFzdGVyX3dlaWdodBgCIAEoBSL/AQoMU3VpdGVEZWZpbmVkEgwKBG5hbWUYASABKAkSDAoEZGlzdBgCIAEoCRIqCgZhcmNoZXMYAyADKAsyGi50c2JpdC5ldmVudHMudjEuU3VpdGVBcmNoEg8KB2Zvcm1hdHMYBCADKAkSDAoEZW52cxgFIAMoCRISCgpkZWZpbmVkX2J5GAYgASgJEi4KCmRlZmluZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGtleXJpbmdzGAggAygJEhwKFHNraXBfc2lnbmF0dXJlX2NoZWNrGAkgASgIEhQKDHNraXBfbGludGlhbhgKIAEoCCJgCgxTdWl0ZVJlbW92ZWQSDAoEbmFtZRgBIAEoCRISCgpyZW1vdmVkX2J5GAIgASgJEi4KCnJlbW92ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoMBChJCbGFja2xpc3RSdWxlQWRkZWQSDwoHcnVsZV9pZBgBIAEoDRINCgVmaWVsZBgCIAEoCRINCgVyZWdleBgDIAEoCRIQCghhZGRlZF9ieRgEIAEoCRIsCghhZGRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiawoUQmxhY2tsaXN0UnVsZVJlbW92ZWQSDwoHcnVsZV9pZBgBIAEoDRISCgpyZW1vdmVkX2J5GAIgASgJEi4KCnJlbW92ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Architectures ("amd64"), distributions ("Debian"), formats ("deb", "rpm") and build
@@ -233,6 +233,29 @@ export type SuiteDefined = Message<"tsbit.events.v1.SuiteDefined"> & {
    * @generated from field: google.protobuf.Timestamp defined_at = 7;
    */
   definedAt?: Timestamp | undefined;
+
+  /**
+   * OpenPGP keyrings (absolute paths on the builders) that the .dsc of a dsc or apt source must
+   * be signed by. Empty: the defaults of the suite's distribution (Debian's keyrings for Debian
+   * suites), unless skip_signature_check.
+   *
+   * @generated from field: repeated string keyrings = 8;
+   */
+  keyrings: string[];
+
+  /**
+   * An admin chose that this suite's .dsc signatures are not checked.
+   *
+   * @generated from field: bool skip_signature_check = 9;
+   */
+  skipSignatureCheck: boolean;
+
+  /**
+   * Lintian does not run after this suite's deb builds (by default it does).
+   *
+   * @generated from field: bool skip_lintian = 10;
+   */
+  skipLintian: boolean;
 };
 
 /**
@@ -277,6 +300,29 @@ export type SuiteDefinedJson = {
    * @generated from field: google.protobuf.Timestamp defined_at = 7;
    */
   definedAt?: TimestampJson;
+
+  /**
+   * OpenPGP keyrings (absolute paths on the builders) that the .dsc of a dsc or apt source must
+   * be signed by. Empty: the defaults of the suite's distribution (Debian's keyrings for Debian
+   * suites), unless skip_signature_check.
+   *
+   * @generated from field: repeated string keyrings = 8;
+   */
+  keyrings?: string[];
+
+  /**
+   * An admin chose that this suite's .dsc signatures are not checked.
+   *
+   * @generated from field: bool skip_signature_check = 9;
+   */
+  skipSignatureCheck?: boolean;
+
+  /**
+   * Lintian does not run after this suite's deb builds (by default it does).
+   *
+   * @generated from field: bool skip_lintian = 10;
+   */
+  skipLintian?: boolean;
 };
 
 /**

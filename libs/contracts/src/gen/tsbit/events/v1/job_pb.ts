@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsbit/events/v1/job.proto.
  */
 export const file_tsbit_events_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("Chl0c2JpdC9ldmVudHMvdjEvam9iLnByb3RvEg90c2JpdC5ldmVudHMudjEiMgoGU291cmNlEg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSCwoDcmVmGAMgASgJIiMKBUFjdG9yEgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCSI4CgZSZWFzb24SDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEg8KB2pvYl9pZHMYAyADKA0i9AIKDEpvYlN1Ym1pdHRlZBIOCgZqb2JfaWQYASABKA0SDwoHcGFja2FnZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEg0KBXN1aXRlGAQgASgJEgwKBGRpc3QYBSABKAkSDAoEYXJjaBgGIAEoCRIOCgZmb3JtYXQYByABKAkSCwoDZW52GAggASgJEicKBnNvdXJjZRgJIAEoCzIXLnRzYml0LmV2ZW50cy52MS5Tb3VyY2USEAoIcHJpb3JpdHkYCiABKAUSDwoHcHJvamVjdBgLIAEoCRISCgpkZXBlbmRzX29uGAwgAygNEhgKEGJ1aWxkX2FyY2hfaW5kZXAYDSABKAgSLAoMc3VibWl0dGVkX2J5GA4gASgLMhYudHNiaXQuZXZlbnRzLnYxLkFjdG9yEjAKDHN1Ym1pdHRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV0cnlfb2YYECABKA0idQoKSm9iQmxvY2tlZBIOCgZqb2JfaWQYASABKA0SJwoGcmVhc29uGAIgASgLMhcudHNiaXQuZXZlbnRzLnYxLlJlYXNvbhIuCgpibG9ja2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwCglKb2JRdWV1ZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SEwoLcm91dGluZ19rZXkYAyABKAkSLQoJcXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwCgxCdWlsZFN0YXJ0ZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SDwoHYnVpbGRlchgDIAEoCRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJECghBcnRpZmFjdBIMCgRuYW1lGAEgASgJEg4KBnNoYTI1NhgCIAEoCRIMCgRzaXplGAMgASgEEgwKBGtpbmQYBCABKAkioQEKDkJ1aWxkU3VjY2VlZGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNEg8KB2J1aWxkZXIYAyABKAkSLAoJYXJ0aWZhY3RzGAQgAygLMhkudHNiaXQuZXZlbnRzLnYxLkFydGlmYWN0Ei8KC2ZpbmlzaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLeAQoLQnVpbGRGYWlsZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SDwoHYnVpbGRlchgDIAEoCRIVCg1mYWlsdXJlX2NsYXNzGAQgASgJEicKBnJlYXNvbhgFIAEoCzIXLnRzYml0LmV2ZW50cy52MS5SZWFzb24SLAoJYXJ0aWZhY3RzGAYgAygLMhkudHNiaXQuZXZlbnRzLnYxLkFydGlmYWN0Ei8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwCgxMZWFzZUV4cGlyZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SDwoHYnVpbGRlchgDIAEoCRIuCgpleHBpcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKtAQoSSm9iQ2FuY2VsUmVxdWVzdGVkEg4KBmpvYl9pZBgBIAEoDRIsCgxyZXF1ZXN0ZWRfYnkYAiABKAsyFi50c2JpdC5ldmVudHMudjEuQWN0b3ISJwoGcmVhc29uGAMgASgLMhcudHNiaXQuZXZlbnRzLnYxLlJlYXNvbhIwCgxyZXF1ZXN0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcBCgxKb2JDYW5jZWxsZWQSDgoGam9iX2lkGAEgASgNEiwKDGNhbmNlbGxlZF9ieRgCIAEoCzIWLnRzYml0LmV2ZW50cy52MS5BY3RvchInCgZyZWFzb24YAyABKAsyFy50c2JpdC5ldmVudHMudjEuUmVhc29uEjAKDGNhbmNlbGxlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinAEKCkpvYlJldHJpZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SKgoKcmV0cmllZF9ieRgDIAEoCzIWLnRzYml0LmV2ZW50cy52MS5BY3RvchIRCglhdXRvbWF0aWMYBCABKAgSLgoKcmV0cmllZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieAoKSm9iRGVsZXRlZBIOCgZqb2JfaWQYASABKA0SKgoKZGVsZXRlZF9ieRgCIAEoCzIWLnRzYml0LmV2ZW50cy52MS5BY3RvchIuCgpkZWxldGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chl0c2JpdC9ldmVudHMvdjEvam9iLnByb3RvEg90c2JpdC5ldmVudHMudjEiMgoGU291cmNlEg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSCwoDcmVmGAMgASgJIiMKBUFjdG9yEgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCSI4CgZSZWFzb24SDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEg8KB2pvYl9pZHMYAyADKA0i9AIKDEpvYlN1Ym1pdHRlZBIOCgZqb2JfaWQYASABKA0SDwoHcGFja2FnZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEg0KBXN1aXRlGAQgASgJEgwKBGRpc3QYBSABKAkSDAoEYXJjaBgGIAEoCRIOCgZmb3JtYXQYByABKAkSCwoDZW52GAggASgJEicKBnNvdXJjZRgJIAEoCzIXLnRzYml0LmV2ZW50cy52MS5Tb3VyY2USEAoIcHJpb3JpdHkYCiABKAUSDwoHcHJvamVjdBgLIAEoCRISCgpkZXBlbmRzX29uGAwgAygNEhgKEGJ1aWxkX2FyY2hfaW5kZXAYDSABKAgSLAoMc3VibWl0dGVkX2J5GA4gASgLMhYudHNiaXQuZXZlbnRzLnYxLkFjdG9yEjAKDHN1Ym1pdHRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV0cnlfb2YYECABKA0idQoKSm9iQmxvY2tlZBIOCgZqb2JfaWQYASABKA0SJwoGcmVhc29uGAIgASgLMhcudHNiaXQuZXZlbnRzLnYxLlJlYXNvbhIuCgpibG9ja2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwCglKb2JRdWV1ZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SEwoLcm91dGluZ19rZXkYAyABKAkSLQoJcXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ+CgxCdWlsZFN0YXJ0ZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SDwoHYnVpbGRlchgDIAEoCRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRtb2RlGAUgASgJIkQKCEFydGlmYWN0EgwKBG5hbWUYASABKAkSDgoGc2hhMjU2GAIgASgJEgwKBHNpemUYAyABKAQSDAoEa2luZBgEIAEoCSLPAQoOQnVpbGRTdWNjZWVkZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SDwoHYnVpbGRlchgDIAEoCRIsCglhcnRpZmFjdHMYBCADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QSLwoLZmluaXNoZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBmlucHV0cxgGIAEoCzIcLnRzYml0LmV2ZW50cy52MS5CdWlsZElucHV0cyKYAgoLQnVpbGRJbnB1dHMSMQoMc291cmNlX2ZpbGVzGAEgAygLMhsudHNiaXQuZXZlbnRzLnYxLlNvdXJjZUZpbGUSFwoPc291cmNlX3JldmlzaW9uGAIgASgJEhoKEnNvdXJjZV90cmVlX3NoYTI1NhgDIAEoCRIOCgZjaHJvb3QYBCABKAkSFQoNY2hyb290X3NoYTI1NhgFIAEoCRIPCgdiYWNrZW5kGAYgASgJEhcKD2JhY2tlbmRfdmVyc2lvbhgHIAEoCRIRCglidWlsZGluZm8YCCABKAkSDAoEbW9kZRgJIAEoCRIvCgdsaW50aWFuGAogASgLMh4udHNiaXQuZXZlbnRzLnYxLkxpbnRpYW5SZXN1bHQiOAoKU291cmNlRmlsZRIMCgRuYW1lGAEgASgJEg4KBnNoYTI1NhgCIAEoCRIMCgRzaXplGAMgASgEImcKDUxpbnRpYW5SZXN1bHQSDgoGc3RhdHVzGAEgASgJEg4KBmVycm9ycxgCIAEoDRIQCgh3YXJuaW5ncxgDIAEoDRILCgNsb2cYBCABKAkSFwoPbGludGlhbl92ZXJzaW9uGAUgASgJIt4BCgtCdWlsZEZhaWxlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIPCgdidWlsZGVyGAMgASgJEhUKDWZhaWx1cmVfY2xhc3MYBCABKAkSJwoGcmVhc29uGAUgASgLMhcudHNiaXQuZXZlbnRzLnYxLlJlYXNvbhIsCglhcnRpZmFjdHMYBiADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QSLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInAKDExlYXNlRXhwaXJlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIPCgdidWlsZGVyGAMgASgJEi4KCmV4cGlyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq0BChJKb2JDYW5jZWxSZXF1ZXN0ZWQSDgoGam9iX2lkGAEgASgNEiwKDHJlcXVlc3RlZF9ieRgCIAEoCzIWLnRzYml0LmV2ZW50cy52MS5BY3RvchInCgZyZWFzb24YAyABKAsyFy50c2JpdC5ldmVudHMudjEuUmVhc29uEjAKDHJlcXVlc3RlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipwEKDEpvYkNhbmNlbGxlZBIOCgZqb2JfaWQYASABKA0SLAoMY2FuY2VsbGVkX2J5GAIgASgLMhYudHNiaXQuZXZlbnRzLnYxLkFjdG9yEicKBnJlYXNvbhgDIAEoCzIXLnRzYml0LmV2ZW50cy52MS5SZWFzb24SMAoMY2FuY2VsbGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKcAQoKSm9iUmV0cmllZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIqCgpyZXRyaWVkX2J5GAMgASgLMhYudHNiaXQuZXZlbnRzLnYxLkFjdG9yEhEKCWF1dG9tYXRpYxgEIAEoCBIuCgpyZXRyaWVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ4CgpKb2JEZWxldGVkEg4KBmpvYl9pZBgBIAEoDRIqCgpkZWxldGVkX2J5GAIgASgLMhYudHNiaXQuZXZlbnRzLnYxLkFjdG9yEi4KCmRlbGV0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Where the source of a job comes from.
@@ -32,7 +32,7 @@ export type Source = Message<"tsbit.events.v1.Source"> & {
   method: string;
 
   /**
-   * Repository URL, archive URL or .dsc URL.
+   * Repository URL or .dsc URL; for "apt", empty (the builders' own archives) or an archive URL.
    *
    * @generated from field: string url = 2;
    */
@@ -60,7 +60,7 @@ export type SourceJson = {
   method?: string;
 
   /**
-   * Repository URL, archive URL or .dsc URL.
+   * Repository URL or .dsc URL; for "apt", empty (the builders' own archives) or an archive URL.
    *
    * @generated from field: string url = 2;
    */
@@ -519,6 +519,14 @@ export type BuildStarted = Message<"tsbit.events.v1.BuildStarted"> & {
    * @generated from field: google.protobuf.Timestamp started_at = 4;
    */
   startedAt?: Timestamp | undefined;
+
+  /**
+   * How the builder means to build it: "native", "cross" or "emulated" (empty from builders
+   * before this field). The mode actually used is in BuildSucceeded.inputs.
+   *
+   * @generated from field: string mode = 5;
+   */
+  mode: string;
 };
 
 /**
@@ -544,6 +552,14 @@ export type BuildStartedJson = {
    * @generated from field: google.protobuf.Timestamp started_at = 4;
    */
   startedAt?: TimestampJson;
+
+  /**
+   * How the builder means to build it: "native", "cross" or "emulated" (empty from builders
+   * before this field). The mode actually used is in BuildSucceeded.inputs.
+   *
+   * @generated from field: string mode = 5;
+   */
+  mode?: string;
 };
 
 /**
@@ -642,6 +658,13 @@ export type BuildSucceeded = Message<"tsbit.events.v1.BuildSucceeded"> & {
    * @generated from field: google.protobuf.Timestamp finished_at = 5;
    */
   finishedAt?: Timestamp | undefined;
+
+  /**
+   * What exactly the build was made from (empty from builders before this field).
+   *
+   * @generated from field: tsbit.events.v1.BuildInputs inputs = 6;
+   */
+  inputs?: BuildInputs | undefined;
 };
 
 /**
@@ -672,6 +695,13 @@ export type BuildSucceededJson = {
    * @generated from field: google.protobuf.Timestamp finished_at = 5;
    */
   finishedAt?: TimestampJson;
+
+  /**
+   * What exactly the build was made from (empty from builders before this field).
+   *
+   * @generated from field: tsbit.events.v1.BuildInputs inputs = 6;
+   */
+  inputs?: BuildInputsJson;
 };
 
 /**
@@ -680,6 +710,285 @@ export type BuildSucceededJson = {
  */
 export const BuildSucceededSchema: GenMessage<BuildSucceeded, {jsonType: BuildSucceededJson}> = /*@__PURE__*/
   messageDesc(file_tsbit_events_v1_job, 8);
+
+/**
+ * The exact inputs of one build, so that it can be checked and made again.
+ *
+ * @generated from message tsbit.events.v1.BuildInputs
+ */
+export type BuildInputs = Message<"tsbit.events.v1.BuildInputs"> & {
+  /**
+   * The source as downloaded: a .dsc and every file it lists (dsc and apt methods).
+   *
+   * @generated from field: repeated tsbit.events.v1.SourceFile source_files = 1;
+   */
+  sourceFiles: SourceFile[];
+
+  /**
+   * The git commit or svn revision built (git and svn methods).
+   *
+   * @generated from field: string source_revision = 2;
+   */
+  sourceRevision: string;
+
+  /**
+   * sha256 of the source tree as a normalized tar (sorted names, no owners, no times).
+   *
+   * @generated from field: string source_tree_sha256 = 3;
+   */
+  sourceTreeSha256: string;
+
+  /**
+   * The chroot tarball's file name, and its sha256 (empty for builds without a chroot).
+   *
+   * @generated from field: string chroot = 4;
+   */
+  chroot: string;
+
+  /**
+   * @generated from field: string chroot_sha256 = 5;
+   */
+  chrootSha256: string;
+
+  /**
+   * "sbuild", "native" (dpkg-buildpackage on the builder) or "rpmbuild".
+   *
+   * @generated from field: string backend = 6;
+   */
+  backend: string;
+
+  /**
+   * The first line of the back end's --version.
+   *
+   * @generated from field: string backend_version = 7;
+   */
+  backendVersion: string;
+
+  /**
+   * The name of the .buildinfo artifact (Debian builds).
+   *
+   * @generated from field: string buildinfo = 8;
+   */
+  buildinfo: string;
+
+  /**
+   * "native", "cross" or "emulated".
+   *
+   * @generated from field: string mode = 9;
+   */
+  mode: string;
+
+  /**
+   * The result of lintian, a separate step that never fails the build.
+   *
+   * @generated from field: tsbit.events.v1.LintianResult lintian = 10;
+   */
+  lintian?: LintianResult | undefined;
+};
+
+/**
+ * The exact inputs of one build, so that it can be checked and made again.
+ *
+ * @generated from message tsbit.events.v1.BuildInputs
+ */
+export type BuildInputsJson = {
+  /**
+   * The source as downloaded: a .dsc and every file it lists (dsc and apt methods).
+   *
+   * @generated from field: repeated tsbit.events.v1.SourceFile source_files = 1;
+   */
+  sourceFiles?: SourceFileJson[];
+
+  /**
+   * The git commit or svn revision built (git and svn methods).
+   *
+   * @generated from field: string source_revision = 2;
+   */
+  sourceRevision?: string;
+
+  /**
+   * sha256 of the source tree as a normalized tar (sorted names, no owners, no times).
+   *
+   * @generated from field: string source_tree_sha256 = 3;
+   */
+  sourceTreeSha256?: string;
+
+  /**
+   * The chroot tarball's file name, and its sha256 (empty for builds without a chroot).
+   *
+   * @generated from field: string chroot = 4;
+   */
+  chroot?: string;
+
+  /**
+   * @generated from field: string chroot_sha256 = 5;
+   */
+  chrootSha256?: string;
+
+  /**
+   * "sbuild", "native" (dpkg-buildpackage on the builder) or "rpmbuild".
+   *
+   * @generated from field: string backend = 6;
+   */
+  backend?: string;
+
+  /**
+   * The first line of the back end's --version.
+   *
+   * @generated from field: string backend_version = 7;
+   */
+  backendVersion?: string;
+
+  /**
+   * The name of the .buildinfo artifact (Debian builds).
+   *
+   * @generated from field: string buildinfo = 8;
+   */
+  buildinfo?: string;
+
+  /**
+   * "native", "cross" or "emulated".
+   *
+   * @generated from field: string mode = 9;
+   */
+  mode?: string;
+
+  /**
+   * The result of lintian, a separate step that never fails the build.
+   *
+   * @generated from field: tsbit.events.v1.LintianResult lintian = 10;
+   */
+  lintian?: LintianResultJson;
+};
+
+/**
+ * Describes the message tsbit.events.v1.BuildInputs.
+ * Use `create(BuildInputsSchema)` to create a new message.
+ */
+export const BuildInputsSchema: GenMessage<BuildInputs, {jsonType: BuildInputsJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_events_v1_job, 9);
+
+/**
+ * @generated from message tsbit.events.v1.SourceFile
+ */
+export type SourceFile = Message<"tsbit.events.v1.SourceFile"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string sha256 = 2;
+   */
+  sha256: string;
+
+  /**
+   * @generated from field: uint64 size = 3;
+   */
+  size: bigint;
+};
+
+/**
+ * @generated from message tsbit.events.v1.SourceFile
+ */
+export type SourceFileJson = {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name?: string;
+
+  /**
+   * @generated from field: string sha256 = 2;
+   */
+  sha256?: string;
+
+  /**
+   * @generated from field: uint64 size = 3;
+   */
+  size?: string;
+};
+
+/**
+ * Describes the message tsbit.events.v1.SourceFile.
+ * Use `create(SourceFileSchema)` to create a new message.
+ */
+export const SourceFileSchema: GenMessage<SourceFile, {jsonType: SourceFileJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_events_v1_job, 10);
+
+/**
+ * @generated from message tsbit.events.v1.LintianResult
+ */
+export type LintianResult = Message<"tsbit.events.v1.LintianResult"> & {
+  /**
+   * "passed", "warnings", "errors", "failed" (lintian itself failed) or "" (not run).
+   *
+   * @generated from field: string status = 1;
+   */
+  status: string;
+
+  /**
+   * @generated from field: uint32 errors = 2;
+   */
+  errors: number;
+
+  /**
+   * @generated from field: uint32 warnings = 3;
+   */
+  warnings: number;
+
+  /**
+   * The artifact that holds lintian's output ("lintian.log"), and lintian's version.
+   *
+   * @generated from field: string log = 4;
+   */
+  log: string;
+
+  /**
+   * @generated from field: string lintian_version = 5;
+   */
+  lintianVersion: string;
+};
+
+/**
+ * @generated from message tsbit.events.v1.LintianResult
+ */
+export type LintianResultJson = {
+  /**
+   * "passed", "warnings", "errors", "failed" (lintian itself failed) or "" (not run).
+   *
+   * @generated from field: string status = 1;
+   */
+  status?: string;
+
+  /**
+   * @generated from field: uint32 errors = 2;
+   */
+  errors?: number;
+
+  /**
+   * @generated from field: uint32 warnings = 3;
+   */
+  warnings?: number;
+
+  /**
+   * The artifact that holds lintian's output ("lintian.log"), and lintian's version.
+   *
+   * @generated from field: string log = 4;
+   */
+  log?: string;
+
+  /**
+   * @generated from field: string lintian_version = 5;
+   */
+  lintianVersion?: string;
+};
+
+/**
+ * Describes the message tsbit.events.v1.LintianResult.
+ * Use `create(LintianResultSchema)` to create a new message.
+ */
+export const LintianResultSchema: GenMessage<LintianResult, {jsonType: LintianResultJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_events_v1_job, 11);
 
 /**
  * @generated from message tsbit.events.v1.BuildFailed
@@ -772,7 +1081,7 @@ export type BuildFailedJson = {
  * Use `create(BuildFailedSchema)` to create a new message.
  */
 export const BuildFailedSchema: GenMessage<BuildFailed, {jsonType: BuildFailedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_job, 9);
+  messageDesc(file_tsbit_events_v1_job, 12);
 
 /**
  * The builder stopped heartbeating: the attempt is void and the job goes back to the queue.
@@ -833,7 +1142,7 @@ export type LeaseExpiredJson = {
  * Use `create(LeaseExpiredSchema)` to create a new message.
  */
 export const LeaseExpiredSchema: GenMessage<LeaseExpired, {jsonType: LeaseExpiredJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_job, 10);
+  messageDesc(file_tsbit_events_v1_job, 13);
 
 /**
  * A building job was asked to stop; it ends Cancelled when its builder confirms or its lease runs out.
@@ -894,7 +1203,7 @@ export type JobCancelRequestedJson = {
  * Use `create(JobCancelRequestedSchema)` to create a new message.
  */
 export const JobCancelRequestedSchema: GenMessage<JobCancelRequested, {jsonType: JobCancelRequestedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_job, 11);
+  messageDesc(file_tsbit_events_v1_job, 14);
 
 /**
  * @generated from message tsbit.events.v1.JobCancelled
@@ -951,7 +1260,7 @@ export type JobCancelledJson = {
  * Use `create(JobCancelledSchema)` to create a new message.
  */
 export const JobCancelledSchema: GenMessage<JobCancelled, {jsonType: JobCancelledJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_job, 12);
+  messageDesc(file_tsbit_events_v1_job, 15);
 
 /**
  * A failed or cancelled job goes back to the queue for a new attempt.
@@ -1026,7 +1335,7 @@ export type JobRetriedJson = {
  * Use `create(JobRetriedSchema)` to create a new message.
  */
 export const JobRetriedSchema: GenMessage<JobRetried, {jsonType: JobRetriedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_job, 13);
+  messageDesc(file_tsbit_events_v1_job, 16);
 
 /**
  * @generated from message tsbit.events.v1.JobDeleted
@@ -1073,5 +1382,5 @@ export type JobDeletedJson = {
  * Use `create(JobDeletedSchema)` to create a new message.
  */
 export const JobDeletedSchema: GenMessage<JobDeleted, {jsonType: JobDeletedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_events_v1_job, 14);
+  messageDesc(file_tsbit_events_v1_job, 17);
 

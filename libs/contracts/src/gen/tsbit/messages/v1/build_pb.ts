@@ -8,7 +8,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp, TimestampJson } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Artifact, ArtifactJson, Source, SourceJson } from "../../events/v1/job_pb";
+import type { Artifact, ArtifactJson, BuildInputs, BuildInputsJson, Source, SourceJson } from "../../events/v1/job_pb";
 import { file_tsbit_events_v1_job } from "../../events/v1/job_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsbit/messages/v1/build.proto.
  */
 export const file_tsbit_messages_v1_build: GenFile = /*@__PURE__*/
-  fileDesc("Ch10c2JpdC9tZXNzYWdlcy92MS9idWlsZC5wcm90bxIRdHNiaXQubWVzc2FnZXMudjEiiwIKDEJ1aWxkUmVxdWVzdBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIPCgdwYWNrYWdlGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSDQoFc3VpdGUYBSABKAkSDAoEZGlzdBgGIAEoCRIMCgRhcmNoGAcgASgJEg4KBmZvcm1hdBgIIAEoCRILCgNlbnYYCSABKAkSJwoGc291cmNlGAogASgLMhcudHNiaXQuZXZlbnRzLnYxLlNvdXJjZRIYChBidWlsZF9hcmNoX2luZGVwGAsgASgIEi0KCXF1ZXVlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizgcKDUJ1aWxkZXJSZXBvcnQSDwoHYnVpbGRlchgBIAEoCRIrCgdzZW50X2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3CgVoZWxsbxgDIAEoCzImLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuSGVsbG9IABI/CgloZWFydGJlYXQYBCABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LkhlYXJ0YmVhdEgAEjsKB3N0YXJ0ZWQYBSABKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN0YXJ0ZWRIABI/CglzdWNjZWVkZWQYBiABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN1Y2NlZWRlZEgAEjkKBmZhaWxlZBgHIAEoCzInLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuRmFpbGVkSAASPwoJY2FuY2VsbGVkGAggASgLMioudHNiaXQubWVzc2FnZXMudjEuQnVpbGRlclJlcG9ydC5DYW5jZWxsZWRIABpHCgVIZWxsbxIOCgZhcmNoZXMYASADKAkSDgoGc3VpdGVzGAIgAygJEg8KB2Zvcm1hdHMYAyADKAkSDQoFc2xvdHMYBCABKA0aRgoJSGVhcnRiZWF0EjkKB3J1bm5pbmcYASADKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlJ1bm5pbmcaKgoHUnVubmluZxIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRoqCgdTdGFydGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNGloKCVN1Y2NlZWRlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIsCglhcnRpZmFjdHMYAyADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QajQEKBkZhaWxlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIVCg1mYWlsdXJlX2NsYXNzGAMgASgJEgwKBGNvZGUYBCABKAkSDwoHbWVzc2FnZRgFIAEoCRIsCglhcnRpZmFjdHMYBiADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QaLAoJQ2FuY2VsbGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNQggKBnJlcG9ydCLgAQoOQnVpbGRlckNvbnRyb2wSPwoGY2FuY2VsGAEgASgLMi0udHNiaXQubWVzc2FnZXMudjEuQnVpbGRlckNvbnRyb2wuQ2FuY2VsQnVpbGRIABI4CgVkcmFpbhgCIAEoCzInLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJDb250cm9sLkRyYWluSAAaLgoLQ2FuY2VsQnVpbGQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0aGAoFRHJhaW4SDwoHZHJhaW5lZBgBIAEoCEIJCgdjb21tYW5kYgZwcm90bzM", [file_google_protobuf_timestamp, file_tsbit_events_v1_job]);
+  fileDesc("Ch10c2JpdC9tZXNzYWdlcy92MS9idWlsZC5wcm90bxIRdHNiaXQubWVzc2FnZXMudjEi0AIKDEJ1aWxkUmVxdWVzdBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIPCgdwYWNrYWdlGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSDQoFc3VpdGUYBSABKAkSDAoEZGlzdBgGIAEoCRIMCgRhcmNoGAcgASgJEg4KBmZvcm1hdBgIIAEoCRILCgNlbnYYCSABKAkSJwoGc291cmNlGAogASgLMhcudHNiaXQuZXZlbnRzLnYxLlNvdXJjZRIYChBidWlsZF9hcmNoX2luZGVwGAsgASgIEi0KCXF1ZXVlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIa2V5cmluZ3MYDSADKAkSHAoUc2tpcF9zaWduYXR1cmVfY2hlY2sYDiABKAgSEwoLcnVuX2xpbnRpYW4YDyABKAgirgoKDUJ1aWxkZXJSZXBvcnQSDwoHYnVpbGRlchgBIAEoCRIrCgdzZW50X2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3CgVoZWxsbxgDIAEoCzImLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuSGVsbG9IABI/CgloZWFydGJlYXQYBCABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LkhlYXJ0YmVhdEgAEjsKB3N0YXJ0ZWQYBSABKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN0YXJ0ZWRIABI/CglzdWNjZWVkZWQYBiABKAsyKi50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlN1Y2NlZWRlZEgAEjkKBmZhaWxlZBgHIAEoCzInLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuRmFpbGVkSAASPwoJY2FuY2VsbGVkGAggASgLMioudHNiaXQubWVzc2FnZXMudjEuQnVpbGRlclJlcG9ydC5DYW5jZWxsZWRIABrSAQoFSGVsbG8SDgoGYXJjaGVzGAEgAygJEg4KBnN1aXRlcxgCIAMoCRIPCgdmb3JtYXRzGAMgAygJEg0KBXNsb3RzGAQgASgNEkIKDGFyY2hfc3VwcG9ydBgFIAMoCzIsLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJSZXBvcnQuQXJjaFN1cHBvcnQSRQoLdW5hdmFpbGFibGUYBiADKAsyMC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LkFyY2hVbmF2YWlsYWJsZRpICgtBcmNoU3VwcG9ydBIMCgRhcmNoGAEgASgJEgwKBG1vZGUYAiABKAkSDgoGY2hyb290GAMgASgJEg0KBXN1aXRlGAQgASgJGksKD0FyY2hVbmF2YWlsYWJsZRIMCgRhcmNoGAEgASgJEg4KBnJlYXNvbhgCIAEoCRILCgNmaXgYAyABKAkSDQoFc3VpdGUYBCABKAkaRgoJSGVhcnRiZWF0EjkKB3J1bm5pbmcYASADKAsyKC50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyUmVwb3J0LlJ1bm5pbmcaKgoHUnVubmluZxIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRo4CgdTdGFydGVkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNEgwKBG1vZGUYAyABKAkaiAEKCVN1Y2NlZWRlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDRIsCglhcnRpZmFjdHMYAyADKAsyGS50c2JpdC5ldmVudHMudjEuQXJ0aWZhY3QSLAoGaW5wdXRzGAQgASgLMhwudHNiaXQuZXZlbnRzLnYxLkJ1aWxkSW5wdXRzGo0BCgZGYWlsZWQSDgoGam9iX2lkGAEgASgNEg8KB2F0dGVtcHQYAiABKA0SFQoNZmFpbHVyZV9jbGFzcxgDIAEoCRIMCgRjb2RlGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSLAoJYXJ0aWZhY3RzGAYgAygLMhkudHNiaXQuZXZlbnRzLnYxLkFydGlmYWN0GiwKCUNhbmNlbGxlZBIOCgZqb2JfaWQYASABKA0SDwoHYXR0ZW1wdBgCIAEoDUIICgZyZXBvcnQi4AEKDkJ1aWxkZXJDb250cm9sEj8KBmNhbmNlbBgBIAEoCzItLnRzYml0Lm1lc3NhZ2VzLnYxLkJ1aWxkZXJDb250cm9sLkNhbmNlbEJ1aWxkSAASOAoFZHJhaW4YAiABKAsyJy50c2JpdC5tZXNzYWdlcy52MS5CdWlsZGVyQ29udHJvbC5EcmFpbkgAGi4KC0NhbmNlbEJ1aWxkEg4KBmpvYl9pZBgBIAEoDRIPCgdhdHRlbXB0GAIgASgNGhgKBURyYWluEg8KB2RyYWluZWQYASABKAhCCQoHY29tbWFuZGIGcHJvdG8z", [file_google_protobuf_timestamp, file_tsbit_events_v1_job]);
 
 /**
  * On exchange "tsbit.builds", routing key "<format>.<suite>.<arch>".
@@ -83,6 +83,27 @@ export type BuildRequest = Message<"tsbit.messages.v1.BuildRequest"> & {
    * @generated from field: google.protobuf.Timestamp queued_at = 12;
    */
   queuedAt?: Timestamp | undefined;
+
+  /**
+   * OpenPGP keyrings (paths on the builder) that the .dsc of a dsc or apt source must be signed
+   * by: the suite's setting, its defaults resolved. Empty: the build is refused, unless
+   * skip_signature_check says the suite checks no signature (an admin's explicit choice).
+   *
+   * @generated from field: repeated string keyrings = 13;
+   */
+  keyrings: string[];
+
+  /**
+   * @generated from field: bool skip_signature_check = 14;
+   */
+  skipSignatureCheck: boolean;
+
+  /**
+   * Run lintian after a successful deb build, as its own step that never fails the build.
+   *
+   * @generated from field: bool run_lintian = 15;
+   */
+  runLintian: boolean;
 };
 
 /**
@@ -150,6 +171,27 @@ export type BuildRequestJson = {
    * @generated from field: google.protobuf.Timestamp queued_at = 12;
    */
   queuedAt?: TimestampJson;
+
+  /**
+   * OpenPGP keyrings (paths on the builder) that the .dsc of a dsc or apt source must be signed
+   * by: the suite's setting, its defaults resolved. Empty: the build is refused, unless
+   * skip_signature_check says the suite checks no signature (an admin's explicit choice).
+   *
+   * @generated from field: repeated string keyrings = 13;
+   */
+  keyrings?: string[];
+
+  /**
+   * @generated from field: bool skip_signature_check = 14;
+   */
+  skipSignatureCheck?: boolean;
+
+  /**
+   * Run lintian after a successful deb build, as its own step that never fails the build.
+   *
+   * @generated from field: bool run_lintian = 15;
+   */
+  runLintian?: boolean;
 };
 
 /**
@@ -296,6 +338,20 @@ export type BuilderReport_Hello = Message<"tsbit.messages.v1.BuilderReport.Hello
    * @generated from field: uint32 slots = 4;
    */
   slots: number;
+
+  /**
+   * How it serves each architecture it advertises (deb builds).
+   *
+   * @generated from field: repeated tsbit.messages.v1.BuilderReport.ArchSupport arch_support = 5;
+   */
+  archSupport: BuilderReport_ArchSupport[];
+
+  /**
+   * Architectures it was asked to serve but cannot, each with the reason and the fix.
+   *
+   * @generated from field: repeated tsbit.messages.v1.BuilderReport.ArchUnavailable unavailable = 6;
+   */
+  unavailable: BuilderReport_ArchUnavailable[];
 };
 
 /**
@@ -323,6 +379,20 @@ export type BuilderReport_HelloJson = {
    * @generated from field: uint32 slots = 4;
    */
   slots?: number;
+
+  /**
+   * How it serves each architecture it advertises (deb builds).
+   *
+   * @generated from field: repeated tsbit.messages.v1.BuilderReport.ArchSupport arch_support = 5;
+   */
+  archSupport?: BuilderReport_ArchSupportJson[];
+
+  /**
+   * Architectures it was asked to serve but cannot, each with the reason and the fix.
+   *
+   * @generated from field: repeated tsbit.messages.v1.BuilderReport.ArchUnavailable unavailable = 6;
+   */
+  unavailable?: BuilderReport_ArchUnavailableJson[];
 };
 
 /**
@@ -331,6 +401,132 @@ export type BuilderReport_HelloJson = {
  */
 export const BuilderReport_HelloSchema: GenMessage<BuilderReport_Hello, {jsonType: BuilderReport_HelloJson}> = /*@__PURE__*/
   messageDesc(file_tsbit_messages_v1_build, 1, 0);
+
+/**
+ * @generated from message tsbit.messages.v1.BuilderReport.ArchSupport
+ */
+export type BuilderReport_ArchSupport = Message<"tsbit.messages.v1.BuilderReport.ArchSupport"> & {
+  /**
+   * @generated from field: string arch = 1;
+   */
+  arch: string;
+
+  /**
+   * "native", "cross" (sbuild --host in a cross chroot) or "emulated" (qemu-user through binfmt_misc).
+   *
+   * @generated from field: string mode = 2;
+   */
+  mode: string;
+
+  /**
+   * The chroot tarball's file name; empty for the native back end.
+   *
+   * @generated from field: string chroot = 3;
+   */
+  chroot: string;
+
+  /**
+   * @generated from field: string suite = 4;
+   */
+  suite: string;
+};
+
+/**
+ * @generated from message tsbit.messages.v1.BuilderReport.ArchSupport
+ */
+export type BuilderReport_ArchSupportJson = {
+  /**
+   * @generated from field: string arch = 1;
+   */
+  arch?: string;
+
+  /**
+   * "native", "cross" (sbuild --host in a cross chroot) or "emulated" (qemu-user through binfmt_misc).
+   *
+   * @generated from field: string mode = 2;
+   */
+  mode?: string;
+
+  /**
+   * The chroot tarball's file name; empty for the native back end.
+   *
+   * @generated from field: string chroot = 3;
+   */
+  chroot?: string;
+
+  /**
+   * @generated from field: string suite = 4;
+   */
+  suite?: string;
+};
+
+/**
+ * Describes the message tsbit.messages.v1.BuilderReport.ArchSupport.
+ * Use `create(BuilderReport_ArchSupportSchema)` to create a new message.
+ */
+export const BuilderReport_ArchSupportSchema: GenMessage<BuilderReport_ArchSupport, {jsonType: BuilderReport_ArchSupportJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_messages_v1_build, 1, 1);
+
+/**
+ * @generated from message tsbit.messages.v1.BuilderReport.ArchUnavailable
+ */
+export type BuilderReport_ArchUnavailable = Message<"tsbit.messages.v1.BuilderReport.ArchUnavailable"> & {
+  /**
+   * @generated from field: string arch = 1;
+   */
+  arch: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * The one command that makes it work.
+   *
+   * @generated from field: string fix = 3;
+   */
+  fix: string;
+
+  /**
+   * @generated from field: string suite = 4;
+   */
+  suite: string;
+};
+
+/**
+ * @generated from message tsbit.messages.v1.BuilderReport.ArchUnavailable
+ */
+export type BuilderReport_ArchUnavailableJson = {
+  /**
+   * @generated from field: string arch = 1;
+   */
+  arch?: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason?: string;
+
+  /**
+   * The one command that makes it work.
+   *
+   * @generated from field: string fix = 3;
+   */
+  fix?: string;
+
+  /**
+   * @generated from field: string suite = 4;
+   */
+  suite?: string;
+};
+
+/**
+ * Describes the message tsbit.messages.v1.BuilderReport.ArchUnavailable.
+ * Use `create(BuilderReport_ArchUnavailableSchema)` to create a new message.
+ */
+export const BuilderReport_ArchUnavailableSchema: GenMessage<BuilderReport_ArchUnavailable, {jsonType: BuilderReport_ArchUnavailableJson}> = /*@__PURE__*/
+  messageDesc(file_tsbit_messages_v1_build, 1, 2);
 
 /**
  * Renews the lease on every job the builder is running.
@@ -361,7 +557,7 @@ export type BuilderReport_HeartbeatJson = {
  * Use `create(BuilderReport_HeartbeatSchema)` to create a new message.
  */
 export const BuilderReport_HeartbeatSchema: GenMessage<BuilderReport_Heartbeat, {jsonType: BuilderReport_HeartbeatJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_messages_v1_build, 1, 1);
+  messageDesc(file_tsbit_messages_v1_build, 1, 3);
 
 /**
  * @generated from message tsbit.messages.v1.BuilderReport.Running
@@ -398,7 +594,7 @@ export type BuilderReport_RunningJson = {
  * Use `create(BuilderReport_RunningSchema)` to create a new message.
  */
 export const BuilderReport_RunningSchema: GenMessage<BuilderReport_Running, {jsonType: BuilderReport_RunningJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_messages_v1_build, 1, 2);
+  messageDesc(file_tsbit_messages_v1_build, 1, 4);
 
 /**
  * @generated from message tsbit.messages.v1.BuilderReport.Started
@@ -413,6 +609,13 @@ export type BuilderReport_Started = Message<"tsbit.messages.v1.BuilderReport.Sta
    * @generated from field: uint32 attempt = 2;
    */
   attempt: number;
+
+  /**
+   * "native", "cross" or "emulated": how the builder means to build it.
+   *
+   * @generated from field: string mode = 3;
+   */
+  mode: string;
 };
 
 /**
@@ -428,6 +631,13 @@ export type BuilderReport_StartedJson = {
    * @generated from field: uint32 attempt = 2;
    */
   attempt?: number;
+
+  /**
+   * "native", "cross" or "emulated": how the builder means to build it.
+   *
+   * @generated from field: string mode = 3;
+   */
+  mode?: string;
 };
 
 /**
@@ -435,7 +645,7 @@ export type BuilderReport_StartedJson = {
  * Use `create(BuilderReport_StartedSchema)` to create a new message.
  */
 export const BuilderReport_StartedSchema: GenMessage<BuilderReport_Started, {jsonType: BuilderReport_StartedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_messages_v1_build, 1, 3);
+  messageDesc(file_tsbit_messages_v1_build, 1, 5);
 
 /**
  * @generated from message tsbit.messages.v1.BuilderReport.Succeeded
@@ -455,6 +665,11 @@ export type BuilderReport_Succeeded = Message<"tsbit.messages.v1.BuilderReport.S
    * @generated from field: repeated tsbit.events.v1.Artifact artifacts = 3;
    */
   artifacts: Artifact[];
+
+  /**
+   * @generated from field: tsbit.events.v1.BuildInputs inputs = 4;
+   */
+  inputs?: BuildInputs | undefined;
 };
 
 /**
@@ -475,6 +690,11 @@ export type BuilderReport_SucceededJson = {
    * @generated from field: repeated tsbit.events.v1.Artifact artifacts = 3;
    */
   artifacts?: ArtifactJson[];
+
+  /**
+   * @generated from field: tsbit.events.v1.BuildInputs inputs = 4;
+   */
+  inputs?: BuildInputsJson;
 };
 
 /**
@@ -482,7 +702,7 @@ export type BuilderReport_SucceededJson = {
  * Use `create(BuilderReport_SucceededSchema)` to create a new message.
  */
 export const BuilderReport_SucceededSchema: GenMessage<BuilderReport_Succeeded, {jsonType: BuilderReport_SucceededJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_messages_v1_build, 1, 4);
+  messageDesc(file_tsbit_messages_v1_build, 1, 6);
 
 /**
  * @generated from message tsbit.messages.v1.BuilderReport.Failed
@@ -563,7 +783,7 @@ export type BuilderReport_FailedJson = {
  * Use `create(BuilderReport_FailedSchema)` to create a new message.
  */
 export const BuilderReport_FailedSchema: GenMessage<BuilderReport_Failed, {jsonType: BuilderReport_FailedJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_messages_v1_build, 1, 5);
+  messageDesc(file_tsbit_messages_v1_build, 1, 7);
 
 /**
  * The builder stopped a build it was told to cancel.
@@ -604,7 +824,7 @@ export type BuilderReport_CancelledJson = {
  * Use `create(BuilderReport_CancelledSchema)` to create a new message.
  */
 export const BuilderReport_CancelledSchema: GenMessage<BuilderReport_Cancelled, {jsonType: BuilderReport_CancelledJson}> = /*@__PURE__*/
-  messageDesc(file_tsbit_messages_v1_build, 1, 6);
+  messageDesc(file_tsbit_messages_v1_build, 1, 8);
 
 /**
  * From the scheduler to one builder, on exchange "tsbit.control", routing key = builder name.
