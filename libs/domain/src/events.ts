@@ -36,7 +36,8 @@ export type ReasonCode =
   | 'package_failure'
   | 'infrastructure_failure'
   | 'dependency_wait'
-  | 'retry_limit_reached';
+  | 'retry_limit_reached'
+  | 'waiting_for_other_builder';
 
 export type ArtifactKind = 'deb' | 'udeb' | 'ddeb' | 'rpm' | 'dsc' | 'changes' | 'buildinfo' | 'log' | 'other';
 export type Artifact = {
@@ -106,6 +107,13 @@ export type JobSubmitted = Event<
     submittedBy: Actor;
     submittedAt: string;
     retryOf: number;
+    /**
+     * A rebuild check: the Done job whose recorded inputs this one builds again (absent or 0:
+     * none), and the builder that built it, which must not build this one. Optional so that
+     * submissions written before these fields type-check; read from the log they are 0 and ''.
+     */
+    rebuildOf?: number;
+    avoidBuilder?: string;
   }
 >;
 export type JobBlocked = Event<'JobBlocked', { jobId: number; reason: Reason; blockedAt: string }>;
@@ -196,9 +204,23 @@ export type PackagePublished = Event<
 export type PublicationEvent = PackagePublished;
 
 // --- builder-<name> -------------------------------------------------------------------------
+/** How a builder serves one (suite, arch) for deb builds. */
+export type ArchSupport = { suite: string; arch: string; mode: BuildMode; chroot: string };
+/** A (suite, arch) a builder was asked to serve but cannot build, why, and the command that fixes it. */
+export type ArchUnavailable = { suite: string; arch: string; reason: string; fix: string };
 export type BuilderRegistered = Event<
   'BuilderRegistered',
-  { name: string; arches: string[]; suites: string[]; formats: string[]; slots: number; registeredAt: string }
+  {
+    name: string;
+    arches: string[];
+    suites: string[];
+    formats: string[];
+    slots: number;
+    registeredAt: string;
+    /** Empty from builders that do not say (and in events written before they could). */
+    archSupport: ArchSupport[];
+    unavailable: ArchUnavailable[];
+  }
 >;
 export type BuilderLost = Event<'BuilderLost', { name: string; lostAt: string }>;
 export type BuilderPaused = Event<'BuilderPaused', { name: string; pausedBy: string; pausedAt: string }>;

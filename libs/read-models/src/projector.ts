@@ -7,9 +7,9 @@ import { evolveJob, historyEntry, isJobEvent, type JobHistoryRow, type JobRow } 
 const JOB_COLUMNS = [
   'package', 'version', 'suite', 'dist', 'arch', 'format', 'env', 'source', 'priority', 'project', 'depends_on', 'build_arch_indep',
   'retry_of', 'status', 'reason', 'attempt', 'queued', 'builder', 'failure_class', 'submitted_by', 'submitted_at', 'updated_at',
-  'started_at', 'finished_at', 'deleted', 'stream_version', 'build_mode', 'build_inputs',
+  'started_at', 'finished_at', 'deleted', 'stream_version', 'build_mode', 'build_inputs', 'rebuild_of', 'avoid_builder',
 ];
-const BUILDER_COLUMNS = ['arches', 'suites', 'formats', 'slots', 'state', 'paused', 'running_jobs', 'registered_at', 'last_seen_at'];
+const BUILDER_COLUMNS = ['arches', 'suites', 'formats', 'slots', 'arch_support', 'unavailable', 'state', 'paused', 'running_jobs', 'registered_at', 'last_seen_at'];
 
 interface Decoded {
   event: DomainEvent;

@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
-import type { BuildInputs, BuildMode, JobStatus, Reason, Role } from '@tsbit/domain';
+import type { ArchSupport, ArchUnavailable, BuildInputs, BuildMode, JobStatus, Reason, Role } from '@tsbit/domain';
 import type { BuilderRow } from './builders/projection';
 import type { JobHistoryRow, JobRow } from './jobs/projection';
-import { explainWaiting, jobsAheadInFairQueue, type QueueAhead, type QueueCapacity, type QueuePlace } from './jobs/waiting';
+import { compareBuilds, rebuildCheckStatus, type BuiltFile, type ComparedInput, type RebuildCheckStatus, type RebuiltFile } from './jobs/rebuild-check';
+import { explainWaiting, jobsAheadInFairQueue, waitingForOtherBuilder, type QueueAhead, type QueueCapacity, type QueuePlace } from './jobs/waiting';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
@@ -42,6 +43,8 @@ export interface JobSummary {
   dependsOn: number[];
   buildArchIndep: boolean;
   retryOf: number | null;
+  /** A rebuild check: the job whose inputs it builds again. */
+  rebuildOf: number | null;
   status: JobStatus;
   reason: Reason | null;
   attempt: number;
@@ -105,6 +108,19 @@ export interface JobView extends JobSummary {
   mode: BuildMode | null;
   /** What the latest successful attempt was built from; null before one, or when its builder did not say. */
   inputs: BuildInputs | null;
+  /** For a rebuild check: what it checks and, once built, whether the binaries are identical; null for other jobs. */
+  rebuildCheck: RebuildCheckView | null;
+  /** The rebuild checks asked of this job, oldest first. */
+  rebuildChecks: { id: number; status: RebuildCheckStatus }[];
+}
+
+export interface RebuildCheckView {
+  of: number;
+  status: RebuildCheckStatus;
+  /** The binary packages of both builds by name; empty until the rebuild is Done. */
+  files: RebuiltFile[];
+  /** The recorded inputs that differ between the two builds; empty until the rebuild is Done. */
+  inputsDiffer: ComparedInput[];
 }
 
 export interface BuilderView {
@@ -113,6 +129,10 @@ export interface BuilderView {
   suites: string[];
   formats: string[];
   slots: number;
+  /** How it serves each (suite, arch) for deb builds: native, cross or emulated, from which chroot. */
+  archSupport: ArchSupport[];
+  /** What it was asked to serve but cannot build, each with the reason and the command that fixes it. */
+  unavailable: ArchUnavailable[];
   state: BuilderRow['state'];
   runningJobs: number[];
   registeredAt: string;
@@ -155,6 +175,7 @@ export function toSummary(row: JobRow): JobSummary {
     dependsOn: row.depends_on,
     buildArchIndep: row.build_arch_indep,
     retryOf: row.retry_of,
+    rebuildOf: row.rebuild_of ?? null,
     status: row.status,
     reason: row.reason,
     attempt: row.attempt,
@@ -204,6 +225,8 @@ const toBuilder = (row: BuilderRow): BuilderView => ({
   suites: row.suites,
   formats: row.formats,
   slots: row.slots,
+  archSupport: row.arch_support,
+  unavailable: row.unavailable,
   state: row.state,
   runningJobs: row.running_jobs,
   registeredAt: iso(row.registered_at) as string,
@@ -297,6 +320,49 @@ export function createReadModels(pool: Pool, schema: string) {
     );
   }
 
+  /** Live, unpaused builders other than `avoid` that serve the job's queue. */
+  async function otherOpenBuilders(job: { format: string; suite: string; arch: string }, avoid: string): Promise<number> {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${schema}.builders
+       WHERE state <> 'lost' AND NOT paused AND name <> $4 AND $1 = ANY(formats) AND $2 = ANY(suites) AND $3 = ANY(arches)`,
+      [job.format, job.suite, job.arch, avoid],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** A rebuild check's status and, once it is Done, the comparison of its binaries and inputs with the original's. */
+  async function judgeRebuildCheck(original: JobRow | undefined, check: JobRow): Promise<{ status: RebuildCheckStatus; files: RebuiltFile[]; inputsDiffer: ComparedInput[] }> {
+    if (!original || (check.status !== 'Done' && check.status !== 'Uploaded')) return { status: rebuildCheckStatus(check.status, null), files: [], inputsDiffer: [] };
+    const { rows } = await pool.query<BuiltFile & { job_id: number }>(
+      `SELECT job_id, name, sha256, kind FROM ${schema}.artifacts WHERE (job_id = $1 AND attempt = $2) OR (job_id = $3 AND attempt = $4)`,
+      [original.id, original.attempt, check.id, check.attempt],
+    );
+    const comparison = compareBuilds(
+      { files: rows.filter((file) => file.job_id === original.id), inputs: original.build_inputs ?? null },
+      { files: rows.filter((file) => file.job_id === check.id), inputs: check.build_inputs ?? null },
+    );
+    return { status: rebuildCheckStatus(check.status, comparison), files: comparison.files, inputsDiffer: comparison.inputsDiffer };
+  }
+
+  async function rebuildCheckOf(check: JobRow): Promise<RebuildCheckView | null> {
+    if (!check.rebuild_of) return null;
+    const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1`, [check.rebuild_of]);
+    return { of: check.rebuild_of, ...(await judgeRebuildCheck(rows[0]?.row, check)) };
+  }
+
+  async function rebuildChecksOf(original: JobRow): Promise<{ id: number; status: RebuildCheckStatus }[]> {
+    const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE rebuild_of = $1 AND NOT deleted ORDER BY id`, [original.id]);
+    return Promise.all(rows.map(async ({ row }) => ({ id: row.id, status: (await judgeRebuildCheck(original, row)).status })));
+  }
+
+  /** A waiting rebuild check that only its original's builder could take says so, instead of its place in the queue. */
+  async function explainRebuildCheckWait(row: JobRow, job: JobSummary): Promise<JobSummary> {
+    // With no builder for the queue at all, that is the reason; with only the original's, this one.
+    if (!row.rebuild_of || !row.avoid_builder || !waitsForSlot(row) || job.reason?.code !== 'queued') return job;
+    const reason = waitingForOtherBuilder({ ...job, rebuildOf: row.rebuild_of, avoidBuilder: row.avoid_builder }, await otherOpenBuilders(job, row.avoid_builder));
+    return reason ? { ...job, reason, estimatedStartAt: null } : job;
+  }
+
   return {
     packages: createPackageQueries(pool, schema),
 
@@ -312,20 +378,24 @@ export function createReadModels(pool: Pool, schema: string) {
         const { rows } = await pool.query<{ row: JobRow }>(`${select} WHERE id = $1 AND NOT deleted`, [id]);
         const row = rows[0]?.row;
         if (!row) return undefined;
-        const [explained, history, artifacts, publications] = await Promise.all([
+        const [explained, history, artifacts, publications, rebuildCheck, rebuildChecks] = await Promise.all([
           explain([row], true),
           this.history(id),
           pool.query(`SELECT * FROM ${schema}.artifacts WHERE job_id = $1 ORDER BY attempt, name`, [id]),
           pool.query<PublicationRow>(`SELECT * FROM ${schema}.publications WHERE job_id = $1 ORDER BY attempt DESC LIMIT 1`, [id]),
+          rebuildCheckOf(row),
+          rebuildChecksOf(row),
         ]);
         const publication = publications.rows[0];
         return {
-          ...(explained[0] as JobSummary),
+          ...(await explainRebuildCheckWait(row, explained[0] as JobSummary)),
           history: history ?? [],
           artifacts: artifacts.rows.map(toArtifact),
           published: publication ? toPublication(publication) : null,
           mode: row.build_mode ?? null,
           inputs: row.build_inputs ?? null,
+          rebuildCheck,
+          rebuildChecks,
         };
       },
 

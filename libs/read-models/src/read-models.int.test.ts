@@ -44,7 +44,7 @@ describe('read models fed by real events', () => {
   });
 
   it('shows a built job with its status history and artifacts', async () => {
-    await append('builder-b1', [{ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 1, registeredAt: at(0) } }]);
+    await append('builder-b1', [{ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 1, registeredAt: at(0), archSupport: [], unavailable: [] } }]);
     for (const { stream, events } of builtJob(1)) await append(stream, events);
     await project();
     const job = await readModels.jobs.get(1);
@@ -193,5 +193,35 @@ describe('read models fed by real events', () => {
       ['BuildStarted', 'cross'],
       ['BuildSucceeded', 'emulated'],
     ]);
+  });
+
+  it('shows how a builder serves each arch and what it cannot build, as its latest registration says, through its builds', async () => {
+    const amd64 = { suite: 'bookworm', arch: 'amd64', mode: 'native' as const, chroot: 'bookworm-amd64.tar' };
+    const arm64 = { suite: 'bookworm', arch: 'arm64', mode: 'cross' as const, chroot: 'bookworm-amd64-cross-arm64.tar' };
+    const i386 = { suite: 'bookworm', arch: 'i386', reason: 'no chroot bookworm-i386.tar', fix: 'sudo services/builder/scripts/make-chroot.sh bookworm i386' };
+    const registered = (archSupport: (typeof amd64 | typeof arm64)[], unavailable: (typeof i386)[], registeredAt: string): DomainEvent => ({
+      type: 'BuilderRegistered',
+      data: { name: 'b9', arches: archSupport.map((support) => support.arch), suites: ['bookworm'], formats: ['deb'], slots: 1, registeredAt, archSupport, unavailable },
+    });
+    await append('builder-b9', [registered([amd64, arm64], [i386], at(50))]);
+    await append('job-40', [
+      submittedJob(40),
+      { type: 'JobQueued', data: { jobId: 40, attempt: 1, routingKey: 'deb.bookworm.amd64', queuedAt: at(51) } },
+      { type: 'BuildStarted', data: { jobId: 40, attempt: 1, builder: 'b9', startedAt: at(52), mode: 'native' } },
+    ]);
+    await project();
+    expect(await readModels.builders.get('b9')).toMatchObject({ state: 'building', archSupport: [amd64, arm64], unavailable: [i386] });
+
+    const i386Native = { suite: 'bookworm', arch: 'i386', mode: 'native' as const, chroot: 'bookworm-i386.tar' };
+    await append('builder-b9', [registered([amd64, i386Native, arm64], [], at(53))]);
+    await project();
+    const builder = (await readModels.builders.list()).find((found) => found.name === 'b9');
+    expect(builder).toMatchObject({ arches: ['amd64', 'i386', 'arm64'], archSupport: [amd64, i386Native, arm64], unavailable: [], runningJobs: [40] });
+  });
+
+  it('shows no modes for a builder whose registration does not give them', async () => {
+    await log.append('builder-b8', [{ type: 'BuilderRegistered', data: { name: 'b8', arches: ['amd64'], suites: ['bookworm'], formats: ['rpm'], slots: 1, registeredAt: at(60) } }], 'no_stream');
+    await project();
+    expect(await readModels.builders.get('b8')).toMatchObject({ archSupport: [], unavailable: [] });
   });
 });

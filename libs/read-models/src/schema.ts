@@ -55,6 +55,10 @@ CREATE INDEX IF NOT EXISTS job_history_job ON ${schema}.job_history (job_id, pos
 ALTER TABLE ${schema}.jobs ADD COLUMN IF NOT EXISTS build_mode text;
 ALTER TABLE ${schema}.jobs ADD COLUMN IF NOT EXISTS build_inputs jsonb;
 ALTER TABLE ${schema}.job_history ADD COLUMN IF NOT EXISTS mode text;
+-- Rebuild checks (JobSubmitted.rebuildOf, avoidBuilder); an original lists its checks by this index.
+ALTER TABLE ${schema}.jobs ADD COLUMN IF NOT EXISTS rebuild_of integer;
+ALTER TABLE ${schema}.jobs ADD COLUMN IF NOT EXISTS avoid_builder text;
+CREATE INDEX IF NOT EXISTS jobs_rebuild_of ON ${schema}.jobs (rebuild_of, id) WHERE rebuild_of IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS ${schema}.artifacts (
   job_id integer NOT NULL, attempt integer NOT NULL, name text NOT NULL,
@@ -78,6 +82,9 @@ CREATE TABLE IF NOT EXISTS ${schema}.builders (
   state text NOT NULL, paused boolean NOT NULL, running_jobs integer[] NOT NULL,
   registered_at timestamptz NOT NULL, last_seen_at timestamptz NOT NULL
 );
+-- How each builder serves each arch, and what it cannot build (BuilderRegistered.archSupport, .unavailable).
+ALTER TABLE ${schema}.builders ADD COLUMN IF NOT EXISTS arch_support jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE ${schema}.builders ADD COLUMN IF NOT EXISTS unavailable jsonb NOT NULL DEFAULT '[]';
 
 CREATE TABLE IF NOT EXISTS ${schema}.tokens (
   token_id text PRIMARY KEY,

@@ -270,6 +270,13 @@ export function createBuilder(deps: BuilderDeps): Builder {
     const log = logger.child({ jobId: job.jobId, attempt: job.attempt });
     // One taken from the prefetch just before a drain goes back for another builder.
     if (drained) throw new RetryLater('the builder is drained');
+    // A rebuild check must be built elsewhere: back to the queue (through the retry queue's
+    // back-off, not at once to this same consumer), reporting nothing. The scheduler sends one
+    // only while another builder serves the queue, so another takes it.
+    if (job.avoidBuilder === config.name) {
+      log.info('handed back: a rebuild check of a job this builder built must be built by another');
+      throw new RetryLater(`a rebuild check must be built by a builder other than ${config.name}`);
+    }
     if (!(await reserveSlot())) throw new RetryLater('the builder is shutting down');
     let begin: (() => void) | undefined;
     try {

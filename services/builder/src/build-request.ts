@@ -22,6 +22,8 @@ export interface BuildJob {
   skipSignatureCheck: boolean;
   /** Run lintian after a successful deb build (a step that never fails the build). */
   runLintian: boolean;
+  /** A rebuild check names the builder that built its original, which must not build it ('' or absent: any). */
+  avoidBuilder?: string;
 }
 
 const sourceMethods: readonly SourceMethod[] = ['git', 'svn', 'apt', 'dsc'];
@@ -59,6 +61,7 @@ export function parseBuildRequest(body: unknown): BuildJob {
     keyrings: (data.keyrings as string[] | undefined) ?? [],
     skipSignatureCheck: (data.skipSignatureCheck as boolean | undefined) ?? false,
     runLintian: (data.runLintian as boolean | undefined) ?? false,
+    avoidBuilder: (data.avoidBuilder as string | undefined) ?? '',
   };
   if (!(job.jobId > 0)) throw new MalformedRequest('BuildRequest.jobId: must be a positive integer');
   if (!(job.attempt > 0)) throw new MalformedRequest('BuildRequest.attempt: must be a positive integer');

@@ -46,7 +46,7 @@ describe('the projection service', () => {
   });
 
   it('projects live events, resumes from its checkpoint, and equals a rebuild from position 0', async () => {
-    await append('builder-b1', [{ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 2, registeredAt: at(0) } }]);
+    await append('builder-b1', [{ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 2, registeredAt: at(0), archSupport: [], unavailable: [] } }]);
     const first = createProjection({ log, pool, schema, logger });
     await first.start();
     for (const id of [1, 2, 3]) for (const { stream, events } of builtJob(id)) await append(stream, events);

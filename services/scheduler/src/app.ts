@@ -413,7 +413,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         unpublished.delete(jobId);
         continue;
       }
-      if (needsLiveBuilder && !model.hasLiveBuilderFor(job.routingKey)) {
+      if (needsLiveBuilder && !model.hasLiveBuilderFor(job.routingKey, job.state.job.avoidBuilder)) {
         armRetry();
         continue;
       }

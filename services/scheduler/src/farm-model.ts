@@ -12,7 +12,7 @@ import {
   type PendingJob,
 } from '@tsbit/domain';
 import { buildRoutingKey } from '@tsbit/messaging';
-import { planDispatch, type SlotOffer } from './policy/dispatch-plan';
+import { planDispatch, rebuildCheckCanGo, type SlotOffer } from './policy/dispatch-plan';
 import { dependencyWaitBackoffMs } from './policy/failures';
 import { dependencyStatus, runningViewOf, type RunningView } from './policy/job-views';
 import type { BuildingAttempt } from './policy/leases';
@@ -334,13 +334,18 @@ export class FarmModel {
     }
     if (offers.length === 0) return [];
     const pendingByKey = new Map<string, PendingJob[]>();
+    const avoided = new Map<number, string>();
     for (const key of new Set(offers.flatMap((offer) => offer.keys))) {
       const ready = [...(this.pending.get(key)?.values() ?? [])].filter((pending) => !this.isHeld(pending.jobId, now));
       if (ready.length > 0) pendingByKey.set(key, ready);
+      for (const pending of ready) {
+        const avoid = this.jobs.get(pending.jobId)?.state.job.avoidBuilder;
+        if (avoid) avoided.set(pending.jobId, avoid);
+      }
     }
 
     const dispatches: Dispatch[] = [];
-    for (const assignment of planDispatch(offers, pendingByKey, running, this.served)) {
+    for (const assignment of planDispatch(offers, pendingByKey, running, this.served, avoided)) {
       const job = this.jobs.get(assignment.jobId);
       if (!job) continue;
       job.dispatching = true;
@@ -352,9 +357,10 @@ export class FarmModel {
     return dispatches;
   }
 
-  /** Whether a live, unpaused builder serves the routing key. */
-  hasLiveBuilderFor(routingKey: string): boolean {
-    return [...this.builders.values()].some((builder) => builder.state.status === 'Online' && serves(builder.state.capabilities, routingKey));
+  /** Whether a live, unpaused builder serves the routing key (one other than `avoid`, for a rebuild check). */
+  hasLiveBuilderFor(routingKey: string, avoid = ''): boolean {
+    const serving = [...this.builders.values()].filter((builder) => builder.state.status === 'Online' && serves(builder.state.capabilities, routingKey)).map((builder) => builder.name);
+    return serving.length > 0 && rebuildCheckCanGo(avoid, serving);
   }
 
   /** The earliest end of a hold still to come, to wake dispatch then. */

@@ -37,7 +37,7 @@ function farm() {
 
 const registered = (name: string, slots = 1, arches = ['amd64']): BuilderEvent => ({
   type: 'BuilderRegistered',
-  data: { name, arches, suites: ['bookworm'], formats: ['deb'], slots, registeredAt: at(0) },
+  data: { name, arches, suites: ['bookworm'], formats: ['deb'], slots, registeredAt: at(0), archSupport: [], unavailable: [] },
 });
 const started = (jobId: number, builder = 'b1', attempt = 1): JobEvent => ({ type: 'BuildStarted', data: { jobId, attempt, builder, startedAt: at(2), mode: '' } });
 const succeeded = (jobId: number, builder = 'b1', attempt = 1): JobEvent => ({ type: 'BuildSucceeded', data: { jobId, attempt, builder, artifacts: [], finishedAt: at(3) } });
@@ -96,7 +96,7 @@ describe("the scheduler's picture of the farm", () => {
 
   it('shares one builder slot among the keys it serves', () => {
     const f = farm();
-    f.builder({ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64', 'i386'], suites: ['bookworm'], formats: ['deb'], slots: 1, registeredAt: at(0) } });
+    f.builder({ type: 'BuilderRegistered', data: { name: 'b1', arches: ['amd64', 'i386'], suites: ['bookworm'], formats: ['deb'], slots: 1, registeredAt: at(0), archSupport: [], unavailable: [] } });
     f.submit(1);
     f.submit(2, { arch: 'i386' });
     expect(f.dispatch()).toEqual([1]);

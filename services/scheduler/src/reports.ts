@@ -1,5 +1,5 @@
 import { canonicalMessage } from '@tsbit/contracts';
-import type { Artifact, ArtifactKind, BuildInputs, BuildMode, Capabilities, FailureClass, LintianResult } from '@tsbit/domain';
+import type { ArchSupport, ArchUnavailable, Artifact, ArtifactKind, BuildInputs, BuildMode, Capabilities, FailureClass, LintianResult } from '@tsbit/domain';
 
 /** Builder names end up in a stream id, a queue name and a routing key. */
 const BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$/;
@@ -12,6 +12,8 @@ const FAILURE_CLASSES: readonly FailureClass[] = ['package', 'infrastructure'];
 const BUILD_MODES: readonly BuildMode[] = ['native', 'cross', 'emulated'];
 /** Longest free-text field of a build's inputs (a tool's version line, a revision). */
 const MAX_INPUT_TEXT = 200;
+/** Longest reason, or fix command, a hello gives for an arch it cannot build. */
+const MAX_GAP_TEXT = 1000;
 
 export interface AttemptRef {
   jobId: number;
@@ -93,6 +95,35 @@ const text = (value: unknown, field: string): string => {
   return value as string;
 };
 
+function routingKeyPart(value: unknown, field: string): string {
+  const name = value as string;
+  if (!ROUTING_KEY_PART.test(name)) throw new MalformedReport(field, `"${name}" must be letters, digits, "+", "_" and "-", starting with a letter or digit`);
+  return name;
+}
+
+/** How a hello says it serves each (suite, arch); empty from builders that do not say. */
+function archSupport(value: unknown, field: string): ArchSupport[] {
+  return (value as Json[]).map((support, index) => {
+    const at = `${field}[${index}]`;
+    const given = mode(support['mode'], `${at}.mode`);
+    if (given === '') throw new MalformedReport(`${at}.mode`, `must be one of ${BUILD_MODES.join(', ')}`);
+    return { suite: routingKeyPart(support['suite'], `${at}.suite`), arch: routingKeyPart(support['arch'], `${at}.arch`), mode: given, chroot: optionalFileName(support['chroot'], `${at}.chroot`) };
+  });
+}
+
+/** What a hello says it cannot build, with the reason and the fix. */
+function archUnavailable(value: unknown, field: string): ArchUnavailable[] {
+  return (value as Json[]).map((gap, index) => {
+    const at = `${field}[${index}]`;
+    const words = (key: 'reason' | 'fix'): string => {
+      const given = gap[key] as string;
+      if (given === '' || given.length > MAX_GAP_TEXT) throw new MalformedReport(`${at}.${key}`, `must be 1 to ${MAX_GAP_TEXT} characters`);
+      return given;
+    };
+    return { suite: routingKeyPart(gap['suite'], `${at}.suite`), arch: routingKeyPart(gap['arch'], `${at}.arch`), reason: words('reason'), fix: words('fix') };
+  });
+}
+
 /** A build's inputs as reported; absent from builders that predate them. */
 function buildInputs(value: unknown, field: string): BuildInputs | undefined {
   if (value === undefined) return undefined;
@@ -152,6 +183,8 @@ export function parseReport(body: unknown): BuilderReport {
           suites: names(content['suites'], 'hello.suites'),
           formats: names(content['formats'], 'hello.formats'),
           slots,
+          archSupport: archSupport(content['archSupport'], 'hello.archSupport'),
+          unavailable: archUnavailable(content['unavailable'], 'hello.unavailable'),
         },
       };
     }

@@ -136,6 +136,32 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     expect((await h.waitForEvent(1, 'BuildSucceeded')).data).toMatchObject({ inputs });
   });
 
+  it('registers how a builder serves each arch and what it cannot build, and registers it again when a chroot made while it runs changes that', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const builder = await h.builder('b1', { arches: ['amd64', 'arm64'] });
+    const amd64 = { suite: 'bookworm', arch: 'amd64', mode: 'native', chroot: 'bookworm-amd64.tar' };
+    const arm64 = { suite: 'bookworm', arch: 'arm64', mode: 'cross', chroot: 'bookworm-amd64-cross-arm64.tar' };
+    const i386 = { suite: 'bookworm', arch: 'i386', reason: 'no chroot bookworm-i386.tar in /var/lib/tsbit-build/.cache/sbuild', fix: 'sudo services/builder/scripts/make-chroot.sh bookworm i386' };
+    const registrations = async () => (await h.log.readStream(`builder-${builder.name}`)).filter((event) => event.type === 'BuilderRegistered');
+
+    await builder.hello({ archSupport: [amd64, arm64], unavailable: [i386] });
+    const [first] = await h.waitUntil('the builder registered', async () => ((await registrations()).length === 1 ? registrations() : undefined));
+    expect(first?.data).toMatchObject({ arches: ['amd64', 'arm64'], archSupport: [amd64, arm64], unavailable: [i386] });
+
+    // The same hello again is nothing new; the i386 chroot made since is.
+    await builder.hello({ archSupport: [amd64, arm64], unavailable: [i386] });
+    const i386Native = { suite: 'bookworm', arch: 'i386', mode: 'native', chroot: 'bookworm-i386.tar' };
+    await builder.hello({ archSupport: [amd64, i386Native, arm64], unavailable: [] });
+    const all = await h.waitUntil('the builder registered again', async () => {
+      const found = await registrations();
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(all).toHaveLength(2);
+    expect(all[1]?.data).toMatchObject({ archSupport: [amd64, i386Native, arm64], unavailable: [] });
+    expect(h.scheduler.model.builder(builder.name)?.state).toMatchObject({ status: 'Online', capabilities: { archSupport: [amd64, i386Native, arm64], unavailable: [] } });
+  });
+
   it('supersedes an older unfinished job of the same package instance as the log orders them, even one job-intake did not see', async () => {
     h = await startHarness();
     await h.startScheduler();
@@ -149,6 +175,27 @@ describe('the scheduler, against the real log, relay and RabbitMQ', () => {
     await h.waitUntil('job 4 judged', () => h.scheduler.model.job(4) !== undefined);
     expect((await h.readJob(2)).state.status).toBe('Waiting');
     expect((await h.readJob(3)).state.status).toBe('Waiting');
+  });
+
+  it('keeps a rebuild check pending while only the builder of its original is live, and dispatches it, naming that builder, when another says hello', async () => {
+    h = await startHarness();
+    await h.startScheduler();
+    const b1 = await h.onlineBuilder('b1');
+
+    await h.submit(2, { package: 'hello', version: '1.0-1', rebuildOf: 1, avoidBuilder: b1.name });
+    // A newer submission of the package neither supersedes the check nor waits behind it.
+    await h.submit(3, { package: 'hello', version: '1.1-1' });
+    await b1.waitForRequest(3);
+    expect(await h.eventTypes(2)).toEqual(['JobSubmitted']);
+    expect(h.scheduler.model.pendingCount().get('deb.bookworm.amd64')).toBe(1);
+    expect(b1.requests.map((request) => request.jobId)).toEqual([3]);
+
+    const b2 = await h.onlineBuilder('b2');
+    await h.waitForEvent(2, 'JobQueued');
+    // Builders share the queue: either may receive it; b1 would hand it back (services/builder).
+    const request = await h.waitUntil('the BuildRequest of job 2', () => [...b1.requests, ...b2.requests].find((received) => received.jobId === 2));
+    expect(request.body).toMatchObject({ jobId: 2, attempt: 1, avoidBuilder: b1.name });
+    expect((await h.readJob(2)).state.status).toBe('Waiting');
   });
 
   it('changes nothing when events and reports are delivered twice', async () => {

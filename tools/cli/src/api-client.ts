@@ -113,6 +113,7 @@ export function createApiClient({ baseUrl, token, fetch: fetchImpl = fetch }: Ap
     job: (id: number) => json<JobView>('GET', `/job/${id}`),
     cancel: (id: number) => json<JobSummary>('POST', `/job/${id}/cancel`),
     retry: (id: number) => json<JobSummary>('POST', `/job/${id}/retry`),
+    rebuildCheck: (id: number) => json<JobSummary>('POST', `/job/${id}/rebuild-check`),
     cancelPackage: (name: string) => json<{ package: string; cancelled: number }>('POST', `/package/${encodeURIComponent(name)}/cancel`),
     /**
      * `GET /job/:id/log` redirects to the log on the artifact service; fetch follows it (same

@@ -36,7 +36,7 @@ export type Command =
   | { type: 'help' }
   | { type: 'submit'; body: JobSubmissionBody; wait: boolean }
   | { type: 'jobs'; query: JobQuery }
-  | { type: 'job' | 'watch' | 'cancel' | 'retry'; jobId: number }
+  | { type: 'job' | 'watch' | 'cancel' | 'retry' | 'rebuild-check'; jobId: number }
   | { type: 'log'; jobId: number; follow: boolean }
   | { type: 'cancel-package'; package: string }
   | { type: 'builders' }
@@ -109,7 +109,7 @@ interface CommandSpec {
 }
 
 const jobCommand =
-  (type: 'job' | 'watch' | 'cancel' | 'retry', summary: string): CommandSpec => ({
+  (type: 'job' | 'watch' | 'cancel' | 'retry' | 'rebuild-check', summary: string): CommandSpec => ({
     usage: `tsbit ${type} ID    ${summary}`,
     positionals: ['ID'],
     options: [],
@@ -146,6 +146,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   watch: jobCommand('watch', 'follow a job until it finishes (exit code 0 only if Done)'),
   cancel: jobCommand('cancel', 'cancel a job, even a running one'),
   retry: jobCommand('retry', 'start a new attempt of a failed or cancelled job'),
+  'rebuild-check': jobCommand('rebuild-check', 'build a Done job again from its recorded inputs on another builder; `tsbit job` of the new job says whether the binaries are identical'),
   log: {
     usage: 'tsbit log ID [--follow]    print the build log of the latest attempt (so far); --follow (-f) prints its new lines until the build ends',
     positionals: ['ID'],

@@ -92,6 +92,7 @@ describe('parsing the command line', () => {
       ['watch 12', { type: 'watch', jobId: 12 }],
       ['cancel 12', { type: 'cancel', jobId: 12 }],
       ['retry 12', { type: 'retry', jobId: 12 }],
+      ['rebuild-check 12', { type: 'rebuild-check', jobId: 12 }],
       ['log 12', { type: 'log', jobId: 12, follow: false }],
       ['log 12 --follow', { type: 'log', jobId: 12, follow: true }],
       ['log -f 12', { type: 'log', jobId: 12, follow: true }],
@@ -138,7 +139,7 @@ describe('parsing the command line', () => {
     });
 
     it('the usage names every command', () => {
-      for (const word of ['submit', 'jobs', 'job', 'watch', 'cancel', 'retry', 'cancel-package', 'log', 'builders', 'pause', 'resume', 'retire', 'token issue', 'token list', 'token revoke']) {
+      for (const word of ['submit', 'jobs', 'job', 'watch', 'cancel', 'retry', 'rebuild-check', 'cancel-package', 'log', 'builders', 'pause', 'resume', 'retire', 'token issue', 'token list', 'token revoke']) {
         expect(USAGE).toContain(`tsbit ${word} `.trimEnd());
       }
     });

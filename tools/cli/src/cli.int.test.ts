@@ -115,6 +115,11 @@ describe('the tsbit CLI against a farm', () => {
     expect(watched.stdout.trimEnd().split('\n').at(-1)).toBe(`job ${amd64Job} bookworm/amd64: Cancelled (cancelled by ${adminName})`);
   });
 
+  it('asks for a rebuild check, printing the refusal of a job that is not Done with exit code 1', async () => {
+    const refused = await cli(['rebuild-check', String(amd64Job)]);
+    expect(refused).toEqual({ code: 1, stdout: '', stderr: `tsbit: 409 job ${amd64Job} is Cancelled: only a Done job can be built again to check it (code not_done)\n` });
+  });
+
   it('waits for a submitted job, printing its changes, until cancel-package ends it', async () => {
     const waiting = start(['submit', '--package', 'hello-wait', '--version', '1.0', '--suite', 'bookworm', '--arch', 'all', '--dsc', 'https://example.org/hello-wait_1.0.dsc', '--wait']);
     const [jobId] = await waitFor('the submission to be printed', () => idsIn(waiting.stdout()).length === 1 && idsIn(waiting.stdout()));

@@ -89,14 +89,30 @@ export function renderChange(job: JobSummary): string {
   return `job ${job.id} ${job.suite}/${job.arch}: ${job.status}${reason ? ` (${reason})` : ''}`;
 }
 
+/**
+ * Each arch with how the builder serves it: `amd64, i386, arm64 (cross)`. Native goes unsaid, as
+ * the usual case; a mode that differs between suites is given per suite.
+ */
+export function renderArches(builder: Pick<BuilderView, 'arches' | 'archSupport'>): string {
+  return builder.arches
+    .map((arch) => {
+      const served = builder.archSupport.filter((support) => support.arch === arch);
+      const modes = new Set(served.map((support) => support.mode));
+      if (modes.size === 0 || (modes.size === 1 && modes.has('native'))) return arch;
+      if (modes.size === 1) return `${arch} (${[...modes].join('')})`;
+      return `${arch} (${served.map((support) => `${support.suite} ${support.mode}`).join(', ')})`;
+    })
+    .join(', ');
+}
+
 export function renderBuilders(builders: readonly BuilderView[]): string {
   if (builders.length === 0) return 'no builders';
-  return renderTable(
+  const table = renderTable(
     ['NAME', 'STATE', 'ARCHES', 'SUITES', 'FORMATS', 'SLOTS', 'RUNNING', 'LAST SEEN'],
     builders.map((builder) => [
       builder.name,
       builder.state,
-      builder.arches.join(','),
+      renderArches(builder),
       builder.suites.join(',') || NONE,
       builder.formats.join(','),
       String(builder.slots),
@@ -104,6 +120,8 @@ export function renderBuilders(builders: readonly BuilderView[]): string {
       builder.lastSeenAt,
     ]),
   );
+  const gaps = builders.flatMap((builder) => builder.unavailable.map((gap) => `  ${builder.name} ${gap.suite}/${gap.arch}: ${gap.reason}\n    fix: ${gap.fix}`));
+  return gaps.length === 0 ? table : [table, '', 'cannot build:', ...gaps].join('\n');
 }
 
 export function renderTokens(tokens: readonly TokenView[]): string {

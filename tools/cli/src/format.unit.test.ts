@@ -1,5 +1,5 @@
-import type { JobSummary, JobView } from './api-client';
-import { renderBuilders, renderChange, renderIssued, renderJob, renderJobPage, renderProblem, renderSubmitted, renderTable, renderTokens } from './format';
+import type { BuilderView, JobSummary, JobView } from './api-client';
+import { renderArches, renderBuilders, renderChange, renderIssued, renderJob, renderJobPage, renderProblem, renderSubmitted, renderTable, renderTokens } from './format';
 
 const job = (change: Partial<JobSummary> = {}): JobSummary => ({
   id: 7,
@@ -16,6 +16,7 @@ const job = (change: Partial<JobSummary> = {}): JobSummary => ({
   dependsOn: [],
   buildArchIndep: true,
   retryOf: null,
+  rebuildOf: null,
   failureClass: null,
   status: 'Waiting',
   reason: { code: 'queued', message: '2nd in the queue for bookworm/amd64', jobIds: [] },
@@ -36,6 +37,8 @@ const view = (change: Partial<JobView> = {}): JobView => ({
   published: null,
   mode: null,
   inputs: null,
+  rebuildCheck: null,
+  rebuildChecks: [],
   ...change,
 });
 
@@ -106,9 +109,54 @@ describe('rendering', () => {
   });
 
   describe('builders and tokens', () => {
+    const builder = (change: Partial<BuilderView> = {}): BuilderView => ({
+      name: 'b1',
+      arches: ['amd64', 'i386'],
+      suites: [],
+      formats: ['deb'],
+      slots: 2,
+      archSupport: [],
+      unavailable: [],
+      state: 'building',
+      runningJobs: [7],
+      registeredAt: '2026-01-02T03:00:00.000Z',
+      lastSeenAt: '2026-01-02T03:04:05.000Z',
+      ...change,
+    });
+
     it('given builders, then their state, capabilities and running jobs', () => {
-      const text = renderBuilders([{ name: 'b1', arches: ['amd64', 'i386'], suites: [], formats: ['deb'], slots: 2, state: 'building', runningJobs: [7], registeredAt: '2026-01-02T03:00:00.000Z', lastSeenAt: '2026-01-02T03:04:05.000Z' }]);
-      expect(text.split('\n')[1]).toBe('b1    building  amd64,i386  -       deb      2      7        2026-01-02T03:04:05.000Z');
+      const text = renderBuilders([builder()]);
+      expect(text.split('\n')[1]).toBe('b1    building  amd64, i386  -       deb      2      7        2026-01-02T03:04:05.000Z');
+      expect(text.split('\n')).toHaveLength(2);
+    });
+
+    it('given how a builder serves each arch, then the arches with any mode but native', () => {
+      const archSupport: BuilderView['archSupport'] = [
+        { suite: 'bookworm', arch: 'amd64', mode: 'native', chroot: 'bookworm-amd64.tar' },
+        { suite: 'bookworm', arch: 'i386', mode: 'native', chroot: 'bookworm-i386.tar' },
+        { suite: 'bookworm', arch: 'arm64', mode: 'cross', chroot: 'bookworm-amd64-cross-arm64.tar' },
+      ];
+      const text = renderBuilders([builder({ arches: ['amd64', 'i386', 'arm64'], suites: ['bookworm'], archSupport })]);
+      expect(text.split('\n')[1]).toBe('b1    building  amd64, i386, arm64 (cross)  bookworm  deb      2      7        2026-01-02T03:04:05.000Z');
+    });
+
+    it('given an arch served one way in one suite and another way in the other, then each suite with its mode', () => {
+      const archSupport: BuilderView['archSupport'] = [
+        { suite: 'bookworm', arch: 'arm64', mode: 'cross', chroot: 'bookworm-amd64-cross-arm64.tar' },
+        { suite: 'trixie', arch: 'arm64', mode: 'emulated', chroot: 'trixie-arm64.tar' },
+      ];
+      expect(renderArches({ arches: ['arm64'], archSupport })).toBe('arm64 (bookworm cross, trixie emulated)');
+    });
+
+    it('given arches a builder cannot build, then each after the table with its reason and the command that fixes it', () => {
+      const unavailable: BuilderView['unavailable'] = [{ suite: 'bookworm', arch: 'arm64', reason: 'no chroot bookworm-amd64-cross-arm64.tar', fix: 'services/builder/scripts/make-chroot.sh bookworm amd64 --cross arm64' }];
+      const text = renderBuilders([builder({ unavailable }), builder({ name: 'b2' })]);
+      expect(text.split('\n').slice(3)).toEqual([
+        '',
+        'cannot build:',
+        '  b1 bookworm/arm64: no chroot bookworm-amd64-cross-arm64.tar',
+        '    fix: services/builder/scripts/make-chroot.sh bookworm amd64 --cross arm64',
+      ]);
     });
 
     it('given no builders, then it says so', () => {

@@ -104,6 +104,8 @@ async function run(command: Exclude<Command, { type: 'help' }>, api: ApiClient, 
       return show(await api.cancel(command.jobId), renderChange);
     case 'retry':
       return show(await api.retry(command.jobId), renderChange);
+    case 'rebuild-check':
+      return show(await api.rebuildCheck(command.jobId), renderChange);
     case 'log': {
       if (command.follow) {
         const end = await followLog({ open: (lastEventId) => api.logEvents(command.jobId, lastEventId), write: out.write, sleep: out.sleep });

@@ -1,11 +1,15 @@
 import { assertNever, DomainError, type Decider } from '../decider';
-import type { BuilderEvent } from '../events';
+import type { ArchSupport, ArchUnavailable, BuilderEvent } from '../events';
 
 export interface Capabilities {
   arches: string[];
   suites: string[];
   formats: string[];
   slots: number;
+  /** How it serves each (suite, arch) for deb builds: native, cross or emulated. */
+  archSupport: ArchSupport[];
+  /** What it was asked to serve but cannot, each with the reason and the fix. */
+  unavailable: ArchUnavailable[];
 }
 export type BuilderState =
   | { status: 'Unknown' }
@@ -21,7 +25,21 @@ export type BuilderCommand =
   | (At & { type: 'ResumeBuilder'; name: string; by: string })
   | (At & { type: 'RetireBuilder'; name: string; by: string });
 
-const same = (a: Capabilities, b: Capabilities): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Capabilities in a fixed shape: the state is rebuilt from the log, whose objects may list their
+ * keys in another order than a hello does, and that must not count as a change.
+ */
+const canonical = (c: Capabilities): string =>
+  JSON.stringify([
+    c.arches,
+    c.suites,
+    c.formats,
+    c.slots,
+    c.archSupport.map(({ suite, arch, mode, chroot }) => [suite, arch, mode, chroot]),
+    c.unavailable.map(({ suite, arch, reason, fix }) => [suite, arch, reason, fix]),
+  ]);
+// Any change, a chroot made or lost while the builder runs included, registers it again.
+const same = (a: Capabilities, b: Capabilities): boolean => canonical(a) === canonical(b);
 
 export const builderDecider: Decider<BuilderCommand, BuilderEvent, BuilderState> = {
   initialState: () => ({ status: 'Unknown' }),
@@ -53,9 +71,9 @@ export const builderDecider: Decider<BuilderCommand, BuilderEvent, BuilderState>
   evolve(state, event) {
     switch (event.type) {
       case 'BuilderRegistered': {
-        const { name, arches, suites, formats, slots } = event.data;
+        const { name, arches, suites, formats, slots, archSupport, unavailable } = event.data;
         const paused = state.status === 'Unknown' ? false : state.paused;
-        return { status: paused ? 'Paused' : 'Online', name, capabilities: { arches, suites, formats, slots }, paused };
+        return { status: paused ? 'Paused' : 'Online', name, capabilities: { arches, suites, formats, slots, archSupport, unavailable }, paused };
       }
       case 'BuilderLost':
         return state.status === 'Unknown' ? state : { ...state, status: 'Lost' };

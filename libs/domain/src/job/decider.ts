@@ -1,6 +1,6 @@
 import { assertNever, DomainError, type Decider } from '../decider';
 import type { Actor, JobEvent, Reason } from '../events';
-import type { JobCommand } from './commands';
+import type { JobCommand, SubmitJob } from './commands';
 import type { JobState, KnownJobState } from './state';
 import { validateSubmission } from './validation';
 
@@ -35,12 +35,21 @@ function currentAttempt(state: KnownJobState, attempt: number, builder: string, 
   }
 }
 
+/** The same submission again (a retried request): equal but for the time, absent new fields read as their defaults. */
+function sameSubmission(recorded: SubmitJob['job'] & { submittedAt?: string }, submitted: SubmitJob['job']): boolean {
+  const comparable = (job: SubmitJob['job']): string => {
+    const fields: Record<string, unknown> = { ...job, submittedAt: '', rebuildOf: job.rebuildOf ?? 0, avoidBuilder: job.avoidBuilder ?? '' };
+    return JSON.stringify(Object.keys(fields).sort().map((key) => [key, fields[key]]));
+  };
+  return comparable(recorded) === comparable(submitted);
+}
+
 export function decide(command: JobCommand, state: JobState): JobEvent[] {
   const jobId = state.status === 'Initial' ? 0 : state.job.jobId;
   switch (command.type) {
     case 'SubmitJob': {
       if (state.status !== 'Initial') {
-        if (state.job.submittedAt !== '' && JSON.stringify({ ...state.job, submittedAt: '' }) === JSON.stringify({ ...command.job, submittedAt: '' })) return [];
+        if (state.job.submittedAt !== '' && sameSubmission(state.job, command.job)) return [];
         throw new DomainError('conflict', `job ${state.job.jobId} exists already`);
       }
       validateSubmission(command.job);

@@ -56,6 +56,8 @@ describe('the job decider', () => {
     });
 
     it('takes a repeated identical submission as done already', () => spec.given([submitted]).when({ type: 'SubmitJob', job, at: '2026-11-24T11:00:00Z' }).then([]));
+    it('takes a repeated submission as done when the log has the fields it left out at their defaults', () =>
+      spec.given([{ type: 'JobSubmitted', data: { ...submitted.data, rebuildOf: 0, avoidBuilder: '' } }]).when({ type: 'SubmitJob', job, at: '2026-11-24T11:00:00Z' }).then([]));
   });
 
   describe('queueing and building', () => {

@@ -43,6 +43,15 @@ describe('superseding', () => {
     ];
     expect(supersededBy(unfinished, { ...base, jobId: 5, version: '1.0-2' })).toEqual([1, 2]);
   });
+
+  it('lets a rebuild check neither supersede nor be superseded: it replaces nothing', () => {
+    const unfinished = [
+      { ...base, jobId: 1, version: '1.0-1' },
+      { ...base, jobId: 2, version: '1.0-1', rebuildOf: 1 },
+    ];
+    expect(supersededBy(unfinished, { ...base, jobId: 3, version: '1.0-1', rebuildOf: 1 })).toEqual([]);
+    expect(supersededBy(unfinished, { ...base, jobId: 4, version: '1.0-2' })).toEqual([1]);
+  });
 });
 
 describe('dependencies', () => {

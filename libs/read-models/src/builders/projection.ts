@@ -1,4 +1,4 @@
-import type { BuilderEvent, DomainEvent, JobEvent } from '@tsbit/domain';
+import type { ArchSupport, ArchUnavailable, BuilderEvent, DomainEvent, JobEvent } from '@tsbit/domain';
 
 export interface BuilderRow {
   name: string;
@@ -6,6 +6,10 @@ export interface BuilderRow {
   suites: string[];
   formats: string[];
   slots: number;
+  /** How it serves each (suite, arch) for deb builds, as it last said. */
+  arch_support: ArchSupport[];
+  /** What it cannot build, each with the reason and the fix, as it last said. */
+  unavailable: ArchUnavailable[];
   state: 'idle' | 'building' | 'paused' | 'lost';
   paused: boolean;
   running_jobs: number[];
@@ -28,8 +32,8 @@ const stateOf = (row: BuilderRow, lost = row.state === 'lost'): BuilderRow['stat
 export function evolveBuilders(rows: Map<string, BuilderRow>, event: BuilderEvent | JobEvent, recordedAt: string): void {
   if (event.type === 'BuilderRegistered') {
     const existing = rows.get(event.data.name);
-    const { name, arches, suites, formats, slots, registeredAt } = event.data;
-    const row: BuilderRow = { name, arches, suites, formats, slots, paused: existing?.paused ?? false, running_jobs: existing?.running_jobs ?? [], state: 'idle', registered_at: registeredAt, last_seen_at: recordedAt };
+    const { name, arches, suites, formats, slots, archSupport, unavailable, registeredAt } = event.data;
+    const row: BuilderRow = { name, arches, suites, formats, slots, arch_support: archSupport, unavailable, paused: existing?.paused ?? false, running_jobs: existing?.running_jobs ?? [], state: 'idle', registered_at: registeredAt, last_seen_at: recordedAt };
     rows.set(name, { ...row, state: stateOf(row, false) });
     return;
   }

@@ -33,6 +33,9 @@ export interface JobRow {
   build_mode: BuildMode | null;
   /** What the latest successful attempt was built from (null before it, or when not reported). */
   build_inputs: BuildInputs | null;
+  /** A rebuild check: the job it builds again, and the builder that must not build it (null otherwise). */
+  rebuild_of: number | null;
+  avoid_builder: string | null;
 }
 
 export interface JobHistoryRow {
@@ -95,6 +98,8 @@ export function evolveJob(row: JobRow | null, event: JobEvent, meta: { version: 
       stream_version: meta.version,
       build_mode: null,
       build_inputs: null,
+      rebuild_of: job.rebuildOf ? job.rebuildOf : null,
+      avoid_builder: job.avoidBuilder ? job.avoidBuilder : null,
     };
   }
   if (!row) return null;

@@ -79,6 +79,19 @@ export function explainWaiting(job: QueueOf, capacity: QueueCapacity, place: Que
   return { reason: { code: 'queued', message: `${ordinal(place.ahead + 1)} in the queue for ${job.suite}/${job.arch}`, jobIds: [] }, estimatedStartAt };
 }
 
+/**
+ * A rebuild check must be built by another builder than the original's: while no other builder
+ * that is not lost or paused serves its queue, that is why it waits (the scheduler holds it).
+ */
+export function waitingForOtherBuilder(job: QueueOf & { id: number; rebuildOf: number; avoidBuilder: string }, otherOpenBuilders: number): Reason | undefined {
+  if (otherOpenBuilders > 0) return undefined;
+  return {
+    code: 'waiting_for_other_builder',
+    message: `a rebuild check of job ${job.rebuildOf} needs a builder other than ${job.avoidBuilder} for ${job.suite}/${job.arch}`,
+    jobIds: [job.rebuildOf],
+  };
+}
+
 function ordinal(n: number): string {
   const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
   return `${n}${suffix}`;

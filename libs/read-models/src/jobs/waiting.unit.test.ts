@@ -1,4 +1,4 @@
-import { explainWaiting, jobsAheadInFairQueue, type QueueCapacity } from './waiting';
+import { explainWaiting, jobsAheadInFairQueue, waitingForOtherBuilder, type QueueCapacity } from './waiting';
 
 const job = { suite: 'bookworm', arch: 'arm64', format: 'deb' };
 const now = new Date('2026-12-01T10:00:00Z');
@@ -63,4 +63,15 @@ describe('how many jobs go before a waiting job, projects taking turns', () => {
   it('given jobs of a higher priority, they all go first', () => {
     expect(jobsAheadInFairQueue({ higherPriority: 7, ownProjectBefore: 1, otherProjects: [] })).toBe(8);
   });
+});
+
+describe('why a rebuild check waits', () => {
+  const check = { ...job, arch: 'amd64', id: 12, rebuildOf: 7, avoidBuilder: 'b1' };
+  it('given only the builder of the original, says it needs another one, naming both', () =>
+    expect(waitingForOtherBuilder(check, 0)).toEqual({
+      code: 'waiting_for_other_builder',
+      message: 'a rebuild check of job 7 needs a builder other than b1 for bookworm/amd64',
+      jobIds: [7],
+    }));
+  it('given another open builder, has nothing to add to its place in the queue', () => expect(waitingForOtherBuilder(check, 1)).toBeUndefined());
 });

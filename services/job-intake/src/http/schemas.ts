@@ -74,6 +74,7 @@ const JobSummaryDocument = Type.Object({
   dependsOn: Type.Array(Type.Integer()),
   buildArchIndep: Type.Boolean({ description: 'this job also builds the Architecture: all packages (the suite\'s master architecture)' }),
   retryOf: nullable(Type.Integer()),
+  rebuildOf: nullable(Type.Integer({ description: 'a rebuild check: the job whose recorded inputs it builds again on another builder' })),
   status: JobStatus,
   reason: nullable(Reason),
   attempt: Type.Integer(),
@@ -150,6 +151,28 @@ export const Publication = Type.Object(
   { description: 'where the build was published (PackagePublished)' },
 );
 
+const RebuildCheckStatus = Type.Enum(['pending', 'identical', 'different', 'failed'], {
+  description: 'pending until the rebuild is Done; identical when every binary package has the same name and sha256; failed when the rebuild failed or was cancelled',
+});
+
+const RebuildCheck = Type.Object(
+  {
+    of: Type.Integer({ description: 'the job built again' }),
+    status: RebuildCheckStatus,
+    files: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        originalSha256: nullable(Type.String({ description: 'null: the original build made no file of that name' })),
+        rebuiltSha256: nullable(Type.String({ description: 'null: the rebuild made no file of that name' })),
+        identical: Type.Boolean(),
+      }),
+      { description: 'the binary packages (deb, udeb, rpm) of both builds, by name; empty until the rebuild is Done' },
+    ),
+    inputsDiffer: Type.Array(Type.String(), { description: 'recorded inputs that differ between the builds, e.g. chrootSha256, backendVersion' }),
+  },
+  { description: 'for a rebuild check: whether the same inputs, built on another builder, gave bit-for-bit the same binaries' },
+);
+
 export const JobView = shared(
   'JobView',
   Type.Object({
@@ -159,6 +182,8 @@ export const JobView = shared(
     published: nullable(Publication),
     mode: nullable(BuildMode),
     inputs: nullable(BuildInputs),
+    rebuildCheck: nullable(RebuildCheck),
+    rebuildChecks: Type.Array(Type.Object({ id: Type.Integer(), status: RebuildCheckStatus }), { description: 'the rebuild checks asked of this job' }),
   }),
 );
 

@@ -192,7 +192,7 @@ async function supersede(context: SubmissionContext, unfinished: JobSummary[], s
   const candidates = new Map<string, UnfinishedJob[]>();
   for (const job of unfinished) {
     if (job.status === 'Cancelling') continue;
-    const candidate = { jobId: job.id, package: job.package, version: job.version, dist: job.dist, suite: job.suite, arch: job.arch, env: job.env };
+    const candidate = { jobId: job.id, package: job.package, version: job.version, dist: job.dist, suite: job.suite, arch: job.arch, env: job.env, rebuildOf: job.rebuildOf };
     candidates.set(key(candidate), [...(candidates.get(key(candidate)) ?? []), candidate]);
   }
   const superseded = new Map<number, number>();

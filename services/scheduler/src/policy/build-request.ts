@@ -22,5 +22,7 @@ export const cancelMessageId = (jobId: number, attempt: number): string => `canc
 export function buildRequestFor(job: SubmittedJob, attempt: number, queuedAt: string, settings: SuiteBuildSettings) {
   const { jobId, package: name, version, suite, dist, arch, format, env, source, buildArchIndep } = job;
   const { keyrings, skipSignatureCheck, runLintian } = settings;
-  return { jobId, attempt, package: name, version, suite, dist, arch, format, env, source, buildArchIndep, queuedAt, keyrings, skipSignatureCheck, runLintian };
+  // A rebuild check names the builder of its original, which hands the request back to the queue.
+  const avoidBuilder = job.avoidBuilder ?? '';
+  return { jobId, attempt, package: name, version, suite, dist, arch, format, env, source, buildArchIndep, queuedAt, keyrings, skipSignatureCheck, runLintian, avoidBuilder };
 }

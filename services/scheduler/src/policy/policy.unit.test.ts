@@ -1,6 +1,6 @@
 import type { PendingJob } from '@tsbit/domain';
 import { buildPriority, buildRequestFor, buildRequestId } from './build-request';
-import { planDispatch } from './dispatch-plan';
+import { planDispatch, rebuildCheckCanGo } from './dispatch-plan';
 import { classifyFailure, dependencyWaitBackoffMs, MAX_DEPENDENCY_WAIT_BACKOFF_MS, missingBuildDependencies, publishedPackages } from './failures';
 import { dependencyStatus, shouldStopRunning, type RunningView } from './job-views';
 import { LeaseBook, leaseTiming } from './leases';
@@ -54,6 +54,36 @@ describe('dispatch planning', () => {
   it('plans nothing without free slots or without pending jobs for the keys served', () => {
     expect(planDispatch([{ builder: 'b1', free: 0, keys: ['k'] }], new Map([['k', [job(1)]]]), new Map(), new Map())).toEqual([]);
     expect(planDispatch([{ builder: 'b1', free: 2, keys: ['other'] }], new Map([['k', [job(1)]]]), new Map(), new Map())).toEqual([]);
+  });
+});
+
+describe('rebuild checks', () => {
+  const key = 'deb.bookworm.amd64';
+  const offer = (builder: string, free = 1) => ({ builder, free, keys: [key] });
+
+  it('given only the builder of the original with a free slot, when planning, then the check waits and the slot goes to the next job', () => {
+    const plan = planDispatch([offer('b1')], new Map([[key, [job(1), job(2)]]]), new Map(), new Map(), new Map([[1, 'b1']]));
+    expect(plan).toEqual([{ jobId: 2, routingKey: key, builder: 'b1' }]);
+  });
+
+  it("given another builder with a free slot, when planning, then the check is counted against that builder's slot", () => {
+    const plan = planDispatch([offer('b1'), offer('b2')], new Map([[key, [job(1)]]]), new Map(), new Map(), new Map([[1, 'b1']]));
+    expect(plan).toEqual([{ jobId: 1, routingKey: key, builder: 'b2' }]);
+  });
+
+  it('given two checks of originals built on different builders, when planning, then each goes to the other builder', () => {
+    const plan = planDispatch([offer('b1'), offer('b2')], new Map([[key, [job(1), job(2)]]]), new Map(), new Map(), new Map([[1, 'b1'], [2, 'b2']]));
+    expect(plan).toEqual([
+      { jobId: 1, routingKey: key, builder: 'b2' },
+      { jobId: 2, routingKey: key, builder: 'b1' },
+    ]);
+  });
+
+  it('given only the avoided builder alive, the request is not sent; given another, it is', () => {
+    expect(rebuildCheckCanGo('b1', ['b1'])).toBe(false);
+    expect(rebuildCheckCanGo('b1', [])).toBe(false);
+    expect(rebuildCheckCanGo('b1', ['b1', 'b2'])).toBe(true);
+    expect(rebuildCheckCanGo('', ['b1'])).toBe(true);
   });
 });
 
@@ -137,7 +167,12 @@ describe('BuildRequests', () => {
       keyrings: ['/k.gpg'],
       skipSignatureCheck: false,
       runLintian: false,
+      avoidBuilder: '',
     });
+  });
+  it('name the builder a rebuild check must not be built on', () => {
+    const job = { jobId: 5, package: 'hello', version: '2.10-3', suite: 'bookworm', dist: 'debian', arch: 'amd64', format: 'deb', env: '', source: { method: 'git', url: 'u', ref: 'abc' }, buildArchIndep: true, rebuildOf: 4, avoidBuilder: 'b1' } as never;
+    expect(buildRequestFor(job, 1, '2026-11-24T10:00:00Z', { keyrings: [], skipSignatureCheck: false, runLintian: false })).toMatchObject({ jobId: 5, avoidBuilder: 'b1' });
   });
 });
 

@@ -84,8 +84,9 @@ export class TestBuilder {
     return formats.flatMap((format) => suites.flatMap((suite) => arches.map((arch) => names.buildQueue(buildRoutingKey({ format, suite, arch })))));
   }
 
-  hello(): Promise<void> {
-    return this.report({ hello: this.capabilities });
+  /** Says hello with its capabilities and, as a real builder does, how it serves each arch and what it cannot build. */
+  hello(support: { archSupport?: Record<string, string>[]; unavailable?: Record<string, string>[] } = {}): Promise<void> {
+    return this.report({ hello: { ...this.capabilities, ...support } });
   }
 
   heartbeat(running: { jobId: number; attempt: number }[]): Promise<void> {

@@ -5,8 +5,18 @@ import { jobBody, startHarness, type Harness } from '../../testing/harness';
 describe('/buildd', () => {
   let h: Harness;
   const at = () => new Date().toISOString();
+  const archSupport = [
+    { suite: 'bookworm', arch: 'amd64', mode: 'native' as const, chroot: 'bookworm-amd64.tar' },
+    { suite: 'bookworm', arch: 'arm64', mode: 'cross' as const, chroot: 'bookworm-amd64-cross-arm64.tar' },
+  ];
+  const unavailable = [{ suite: 'bookworm', arch: 'i386', reason: 'no chroot bookworm-i386.tar', fix: 'sudo services/builder/scripts/make-chroot.sh bookworm i386' }];
   const register = (name: string) =>
-    handleCommand({ log: h.log, stream: builderStreamId(name), decider: builderDecider, command: { type: 'RegisterBuilder', name, capabilities: { arches: ['amd64'], suites: ['bookworm'], formats: ['deb'], slots: 2 }, at: at() } });
+    handleCommand({
+      log: h.log,
+      stream: builderStreamId(name),
+      decider: builderDecider,
+      command: { type: 'RegisterBuilder', name, capabilities: { arches: ['amd64', 'arm64'], suites: ['bookworm'], formats: ['deb'], slots: 2, archSupport, unavailable }, at: at() },
+    });
 
   beforeAll(async () => {
     h = await startHarness();
@@ -27,9 +37,17 @@ describe('/buildd', () => {
     expect(await get('/buildd/')).toHaveLength(2);
     expect(await get('/buildd/count')).toEqual({ total: 2, pages: 1, pageSize: 50 });
     expect(await get('/buildd/page/1')).toHaveLength(2);
-    expect(await get('/buildd/b9')).toMatchObject({ name: 'b9', arches: ['amd64'], slots: 2, runningJobs: [] });
+    expect(await get('/buildd/b9')).toMatchObject({ name: 'b9', arches: ['amd64', 'arm64'], slots: 2, runningJobs: [] });
     expect((await h.call({ method: 'GET', url: '/buildd/nobody' })).statusCode).toBe(404);
     expect((await h.call({ method: 'GET', url: '/buildd/nobody/status' })).statusCode).toBe(404);
+  });
+
+  it('shows how each builder serves each arch, and what it cannot build with the reason and the fix', async () => {
+    expect((await get('/buildd')).find((builder: { name: string }) => builder.name === 'b9')).toMatchObject({ archSupport, unavailable });
+    expect(await get('/buildd/b9')).toMatchObject({ archSupport, unavailable });
+    const documented = (await get('/openapi.json')).paths['/buildd/{name}'].get.responses['200'].content['application/json'].schema.properties;
+    expect(documented.archSupport.items.properties.mode.enum).toEqual(['native', 'cross', 'emulated']);
+    expect(Object.keys(documented.unavailable.items.properties)).toEqual(['suite', 'arch', 'reason', 'fix']);
   });
 
   it("answers pyBit's Active / Not Active", async () => {
@@ -96,7 +114,12 @@ describe('the /buildd list: filter, sort, page with a cursor', () => {
   let h: Harness;
   const at = () => new Date().toISOString();
   const register = (name: string, arches: string[], slots: number) =>
-    handleCommand({ log: h.log, stream: builderStreamId(name), decider: builderDecider, command: { type: 'RegisterBuilder', name, capabilities: { arches, suites: ['bookworm'], formats: ['deb'], slots }, at: at() } });
+    handleCommand({
+      log: h.log,
+      stream: builderStreamId(name),
+      decider: builderDecider,
+      command: { type: 'RegisterBuilder', name, capabilities: { arches, suites: ['bookworm'], formats: ['deb'], slots, archSupport: [], unavailable: [] }, at: at() },
+    });
 
   beforeAll(async () => {
     h = await startHarness();

@@ -15,12 +15,31 @@ const tag = 'builders';
 const tags = [tag];
 const config = { access: 'read' as const };
 
+const ArchSupport = Type.Object({
+  suite: Type.String(),
+  arch: Type.String(),
+  mode: Type.Enum(['native', 'cross', 'emulated'], {
+    description: 'native: on the architecture (or one its CPU runs, i386 on amd64); cross: cross-compiling for it (sbuild --host); emulated: under qemu-user through binfmt_misc',
+  }),
+  chroot: Type.String({ description: 'the chroot tarball it builds in (sbuild); empty for the native back end' }),
+});
+const ArchUnavailable = Type.Object({
+  suite: Type.String(),
+  arch: Type.String(),
+  reason: Type.String({ description: 'why it cannot build it' }),
+  fix: Type.String({ description: 'the one command that makes it work' }),
+});
+
 const Builder = Type.Object({
   name: Type.String(),
   arches: Type.Array(Type.String()),
   suites: Type.Array(Type.String()),
   formats: Type.Array(Type.String()),
   slots: Type.Integer({ description: 'builds it runs at once' }),
+  archSupport: Type.Array(ArchSupport, {
+    description: 'how it serves each (suite, arch) for deb builds, as it last said (it probes again before each hello, so a chroot made while it runs shows here); empty from builders that do not say',
+  }),
+  unavailable: Type.Array(ArchUnavailable, { description: 'the (suite, arch) pairs it was asked to serve but cannot build, each with the reason and the fix' }),
   state: Type.Enum(['idle', 'building', 'paused', 'lost']),
   runningJobs: Type.Array(Type.Integer()),
   registeredAt: Type.String({ format: 'date-time' }),

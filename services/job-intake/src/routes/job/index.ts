@@ -8,6 +8,7 @@ import { JobIdParams, JobPage, JobSummary, JobView, JobHistoryEntry, problems } 
 import { cancelMatching, changeJob, type JobChange } from '../../jobs/commands';
 import { JobSubmission, jobRequestFrom } from '../../jobs/job-request';
 import { listJobs } from '../../jobs/list';
+import { requestRebuildCheck } from '../../jobs/rebuild-check';
 import { submitJobs } from '../../jobs/submission';
 import { Batch, Cancelled, JobListQuery, MAX_BATCH_JOBS, StatusParams, StatusUpdate, Submitted } from './schemas';
 
@@ -190,6 +191,30 @@ export function jobRoutes(context: JobIntakeContext): FastifyPluginAsyncTypebox 
     app.get('/job/:id/cancel', jobChange('cancel', "Cancel a job (pyBit's route)"), changed('cancel'));
     app.post('/job/:id/retry', jobChange('retry', 'Retry a failed or cancelled job as its next attempt'), changed('retry'));
     app.get('/job/:id/retry', jobChange('retry', "Retry a failed or cancelled job (pyBit's route)"), changed('retry'));
+
+    app.post(
+      '/job/:id/rebuild-check',
+      {
+        config: { access: 'submit' },
+        schema: {
+          tags,
+          summary: 'Build a Done job again from its recorded inputs on another builder, to check that its binaries are bit-for-bit the same',
+          description:
+            'Creates a new job (201, `Location: /job/<new id>`) with the same package, version, suite, architecture, format, environment and ' +
+            'the source pinned to what the original built (the recorded git commit or svn revision; a .dsc or apt source as recorded). ' +
+            'It is dispatched only while a builder other than the original\'s can take it, supersedes nothing and is superseded by nothing. ' +
+            'Its `GET /job/<id>` shows `rebuildCheck` (pending, identical, different or failed, with each binary\'s sha256 and the inputs that ' +
+            'differ); the original lists it under `rebuildChecks`. 409 (`code` not_done or no_recorded_inputs) when the job is not Done or recorded no inputs.',
+          params: JobIdParams,
+          response: { 201: JobSummary, ...problems(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const by = actorOf(request);
+        const check = await requestRebuildCheck(context, request.params.id, { by, metadata: metadataOf(request, by) });
+        return reply.status(201).header('location', `/job/${check.id}`).send(check);
+      },
+    );
 
     const removal = (summary: string) => ({
       config: { access: 'submit' as const },
