@@ -69,11 +69,14 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
     fix "PostgreSQL is not running on 127.0.0.1:5432" "sudo pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start"
   fi
 fi
-if command -v rabbitmq-diagnostics >/dev/null && ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
+# By its AMQP port: rabbitmq-diagnostics needs the broker's Erlang cookie, which only its own user
+# and root can read.
+amqp_open() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+if command -v rabbitmq-server >/dev/null && ! amqp_open; then
   if is_root && ! $check_only; then
     say "starting RabbitMQ"
     rabbitmq-server -detached
-    for _ in $(seq 1 60); do rabbitmq-diagnostics -q ping >/dev/null 2>&1 && break; sleep 1; done
+    for _ in $(seq 1 60); do amqp_open && break; sleep 1; done
   else
     fix "RabbitMQ is not running on 127.0.0.1:5672" "sudo rabbitmq-server -detached"
   fi
@@ -91,6 +94,25 @@ if ! id "$BUILD_USER" >/dev/null 2>&1 || ! has_subids; then
     has_subids || usermod --add-subuids "$SUBID_RANGE" --add-subgids "$SUBID_RANGE" "$BUILD_USER"
   else
     fix "the build user $BUILD_USER with subuid/subgid ranges" "sudo tools/prerequisites.sh"
+  fi
+fi
+
+# Run as a normal user, the farm runs its builder as that user, with the build user's chroots: that
+# user needs subordinate ranges of its own. `sudo tools/prerequisites.sh` gives them to whoever ran sudo.
+has_own_subids() { grep -q "^$1:" /etc/subuid 2>/dev/null && grep -q "^$1:" /etc/subgid 2>/dev/null; }
+next_free_subids() {
+  # The first 65536 ids above every range handed out so far.
+  awk -F: '{ end = $2 + $3; if (end > top) top = end } END { start = (top > 200000 ? top : 300000); printf "%d-%d", start, start + 65535 }' /etc/subuid /etc/subgid
+}
+farm_user="$(id -un)"
+is_root && farm_user="${SUDO_USER:-root}"
+if [ "$farm_user" != root ] && [ "$farm_user" != "$BUILD_USER" ] && ! has_own_subids "$farm_user"; then
+  if is_root && ! $check_only; then
+    say "giving $farm_user subuid/subgid ranges for the builders it starts"
+    range="$(next_free_subids)"
+    usermod --add-subuids "$range" --add-subgids "$range" "$farm_user"
+  else
+    fix "subuid/subgid ranges for $farm_user, who runs the farm's builder (sbuild's unshare mode maps the chroot's ids onto them)" "sudo tools/prerequisites.sh"
   fi
 fi
 

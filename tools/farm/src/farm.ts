@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { waitFor } from '@tsbit/service-kit';
-import { builderUser, type BuildUser } from './build-user';
+import { builderUser, DEFAULT_BUILD_USER, lookUpUser, type BuildUser } from './build-user';
 import { createGateway } from './gateway';
 import { repositoryRoot, startService, stopService, type ServiceProcess } from './processes';
 import { bootstrapFarm, seedCatalogue } from './bootstrap';
@@ -87,6 +87,7 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
   };
 
   const user = builderUser();
+  const chrootDir = sharedChrootDir(user);
   const startBuilder = async (name: string): Promise<ServiceProcess> => {
     const workDir = path.join(options.stateDir, 'builds', name);
     await mkdir(workDir, { recursive: true });
@@ -105,6 +106,7 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
         TSBIT_BUILDER_WORKDIR: workDir,
         TSBIT_BUILDER_BACKEND: options.builderBackend ?? 'sbuild',
         ...(options.builderArches ? { TSBIT_BUILDER_ARCHES: options.builderArches.join(',') } : {}),
+        ...(chrootDir ? { TSBIT_CHROOT_DIR: chrootDir } : {}),
       },
       user,
     );
@@ -132,6 +134,16 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
     throw error;
   }
   return { apiUrl, adminToken, builderToken, services, ports, startBuilder, stop };
+}
+
+/**
+ * The chroots a builder run as this user (not as the build user) unpacks: the build user's, which
+ * tools/prerequisites.sh keeps fresh and anyone may read, unless TSBIT_CHROOT_DIR names others.
+ */
+function sharedChrootDir(user: BuildUser | undefined): string | undefined {
+  if (user || process.env.TSBIT_CHROOT_DIR) return undefined;
+  const buildUser = lookUpUser(DEFAULT_BUILD_USER);
+  return buildUser ? path.join(buildUser.home, '.cache', 'sbuild') : undefined;
 }
 
 export function defaultStateDir(): string {

@@ -17,7 +17,7 @@ export interface JobView {
   project: string;
   reason: { code: string; message: string; jobIds: number[] } | null;
   history: { status: string; event: string; at: string; attempt: number }[];
-  artifacts: { name: string; kind: string; sha256: string; url: string }[];
+  artifacts: { name: string; kind: string; sha256: string; url: string; attempt: number }[];
   /** What the build was made from (sbuild and rpm builds). */
   inputs?: { backend: string; backendVersion: string; mode: string; chrootSha256: string; sourceFiles: { name: string; sha256: string; size: string }[] };
   /** Where the packages were published. */
