@@ -9,6 +9,7 @@ import { createApiClient } from './api-client';
 import type { BuildJob } from './build-request';
 import { jobDirectory, runBuild, type BuildOutcome, type BuildRunOptions } from './build-runner';
 import { startTestApi, type TestApi } from './testing/fake-api';
+import { testJob } from './testing/step-context';
 import { gitCommitAll, makeDebianTree, makeDsc, makeRpmTree, svnImport } from './testing/fixtures';
 
 const logger = pino({ level: 'silent' });
@@ -29,23 +30,9 @@ describe('runBuild with real tools', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const job = (overrides: Partial<BuildJob> & Pick<BuildJob, 'package' | 'source'>): BuildJob => ({
-    jobId: ++jobIds,
-    attempt: 1,
-    version: '1.0',
-    suite: 'bookworm',
-    dist: 'debian',
-    arch: 'amd64',
-    format: 'deb',
-    env: '',
-    buildArchIndep: true,
-    queuedAt: new Date().toISOString(),
-    // The test's own unsigned .dsc is built unchecked (signatures: sources/signature.int.test.ts).
-    keyrings: [],
-    skipSignatureCheck: true,
-    runLintian: false,
-    ...overrides,
-  });
+  // The test's own unsigned .dsc is built unchecked (signatures: sources/signature.int.test.ts).
+  const job = (overrides: Partial<BuildJob> & Pick<BuildJob, 'package' | 'source'>): BuildJob =>
+    testJob({ jobId: ++jobIds, skipSignatureCheck: true, ...overrides });
 
   const build = (buildJob: BuildJob, options: Partial<BuildRunOptions> = {}): Promise<BuildOutcome> =>
     runBuild({

@@ -9,6 +9,7 @@ import { createApiClient } from './api-client';
 import type { BuildJob } from './build-request';
 import { jobDirectory, runBuild, type BuildOutcome, type BuildRunOptions } from './build-runner';
 import { startTestApi, type TestApi } from './testing/fake-api';
+import { testJob } from './testing/step-context';
 import { gitCommitAll, makeDebianTree } from './testing/fixtures';
 
 const logger = pino({ level: 'silent' });
@@ -37,23 +38,12 @@ describe('the live build log, with real builds', () => {
     const rules = path.join(tree.dir, 'debian', 'rules');
     writeFileSync(rules, `#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n${commands.map((command) => `\t${command}\n`).join('')}`);
     chmodSync(rules, 0o755);
-    return {
+    return testJob({
       jobId: 1000 + ++jobIds,
-      attempt: 1,
       package: tree.package,
-      version: '1.0',
-      suite: 'bookworm',
-      dist: 'debian',
-      arch: 'amd64',
-      format: 'deb',
-      env: '',
-      buildArchIndep: true,
-      queuedAt: new Date().toISOString(),
-      keyrings: [],
       skipSignatureCheck: true,
-      runLintian: false,
       source: { method: 'git', url: gitCommitAll(tree.dir), ref: 'main' },
-    };
+    });
   };
 
   const build = (job: BuildJob, options: Partial<BuildRunOptions> = {}): Promise<BuildOutcome> =>
