@@ -11,6 +11,9 @@ const moduleNameMapper = Object.fromEntries(
 
 module.exports = {
   testEnvironment: 'node',
+  // A ceiling, not a measurement: two projects' suites share two cores with real sbuild builds, and
+  // a request that takes 50 ms on a quiet machine can take seconds then. Speed lives in bench/.
+  testTimeout: 30_000,
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
     // ESM-only dependencies (Node 20 loads them natively; jest's module loader cannot).

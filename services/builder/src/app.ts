@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { canonicalMessage } from '@tsbit/contracts';
 import type { Artifact, BuildInputs, BuildMode } from '@tsbit/domain';
@@ -7,7 +8,7 @@ import { ApiRejected, ApiUnavailable, type ApiClient, type JobState } from './ap
 import { MalformedRequest, parseBuildRequest, type BuildJob } from './build-request';
 import { runBuild, type BuildOutcome } from './build-runner';
 import type { BuilderSettings } from './config';
-import { decideArchSupport, planFor, probeHost, type ArchSupport } from './host';
+import { chrootSha256, decideArchSupport, planFor, probeHost, type ArchSupport } from './host';
 
 /** A final report must reach the scheduler: retried this often before the lease has to do. */
 /** A job the read model does not show is polled for this long before it counts as deleted. */
@@ -489,5 +490,8 @@ export async function probeArchSupport(config: Pick<BuilderSettings, 'arches' | 
     return { plans: config.arches.flatMap((arch) => config.suites.map((suite) => ({ arch, suite, mode: 'native' as const, chroot: '' }))), unavailable: [], arches: config.arches };
   }
   const facts = await probeHost({ chrootDir: config.chrootDir, arches: config.arches });
-  return decideArchSupport(facts, { backend: config.backend, arches: config.arches, suites: config.suites });
+  const support = decideArchSupport(facts, { backend: config.backend, arches: config.arches, suites: config.suites });
+  // Hashed now, in the background, rather than by the first build that records one (hundreds of MiB each).
+  for (const plan of support.plans) if (plan.chroot) chrootSha256(path.join(config.chrootDir, plan.chroot)).catch(() => undefined);
+  return support;
 }
