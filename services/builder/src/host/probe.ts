@@ -4,7 +4,7 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { HostFacts } from './arch-support';
+import { qemuInterpreter, type HostFacts } from './arch-support';
 
 const run = promisify(execFile);
 
@@ -37,7 +37,7 @@ export async function probeHost(options: ProbeOptions): Promise<HostFacts> {
     uid === 0 ? Promise.resolve(true) : succeeds('unshare', ['--user', '--map-root-user', 'true']),
     onPath('sbuild'),
     readableTarballs(options.chrootDir),
-    enabledInterpreters(options.paths?.binfmtDir ?? BINFMT_DIR),
+    enabledInterpreters(options.paths?.binfmtDir ?? BINFMT_DIR, options.arches.filter((arch) => arch !== hostArch)),
     nativelyRunnable(options.arches.filter((arch) => arch !== hostArch)),
   ]);
   return { uid, user: username, hostArch, runsNatively, subuid, subgid, canUnshare, sbuildInstalled, chrootDir: options.chrootDir, chroots, binfmt };
@@ -103,10 +103,22 @@ export function usableInterpreter(entry: string): boolean {
   return lines[0]?.trim() === 'enabled' && flags.includes('F');
 }
 
-async function enabledInterpreters(dir: string): Promise<Set<string>> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith('qemu-'));
+async function enabledInterpreters(dir: string, foreignArches: readonly string[]): Promise<Set<string>> {
+  const entries = await readdir(dir).catch(() => undefined);
+  if (entries === undefined) return emulatedByKernel(foreignArches);
+  const names = entries.filter((name) => name.startsWith('qemu-'));
   const usable = await Promise.all(names.map(async (name) => (usableInterpreter(await readFile(path.join(dir, name), 'utf8').catch(() => '')) ? name : undefined)));
   return new Set(usable.filter((name): name is string => name !== undefined));
+}
+
+/**
+ * Where binfmt_misc is not mounted (a container: the node registers interpreters for its pods, see
+ * the chart's binfmt DaemonSet, which registers them with flag F), whether the kernel runs each
+ * architecture's programs at all: arch-test, emulation allowed.
+ */
+async function emulatedByKernel(arches: readonly string[]): Promise<Set<string>> {
+  const results = await Promise.all(arches.map(async (arch) => ((await succeeds('arch-test', [arch])) ? qemuInterpreter(arch) : undefined)));
+  return new Set(results.filter((name): name is string => name !== undefined));
 }
 
 /** arch-test -n runs a tiny program of each architecture without emulation. */
