@@ -77,6 +77,8 @@ export function createPublisher(deps: PublisherDeps) {
     const succeeded = jobEvents.find((event): event is BuildSucceeded => event.type === 'BuildSucceeded' && event.data.attempt === attempt);
     if (!submitted) return { kind: 'nothing', reason: `no job ${jobId}` };
     if (!succeeded) return { kind: 'nothing', reason: `attempt ${attempt} of job ${jobId} did not succeed` };
+    // A rebuild check verifies a published build; its packages are compared, never released.
+    if (submitted.data.rebuildOf) return { kind: 'nothing', reason: `job ${jobId} is a rebuild check of job ${submitted.data.rebuildOf}` };
     const { suite, format, arch } = submitted.data;
 
     // What the builder reported, as stored for that attempt (the last upload of a name wins).

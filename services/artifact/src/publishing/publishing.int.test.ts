@@ -350,6 +350,18 @@ describe('publishing into signed repositories', () => {
       expect((await fetch(`${baseUrl}/repos/deb/failed.sources`)).status).toBe(404);
     });
 
+    it('publishes nothing for a rebuild check: its packages are compared with the original, not released', async () => {
+      const dir = packagesDir('check');
+      const jobId = nextJob;
+      nextJob += 1;
+      await startJob(log, jobId, { suite: 'check', format: 'deb', arch: 'amd64', builder: BUILDER, rebuildOf: 1 });
+      const artifacts = await upload(jobId, [await makeDeb(dir, { name: 'checked', version: '1.0', arch: 'amd64' })]);
+      await finishJob(log, jobId, BUILDER, artifacts);
+      expect(await repositories.publisher.publishBuild(jobId, 1)).toMatchObject({ kind: 'nothing', reason: `job ${jobId} is a rebuild check of job 1` });
+      expect(await log.readStream(publicationStreamId(jobId))).toEqual([]);
+      expect((await fetch(`${baseUrl}/repos/deb/dists/check/Release`)).status).toBe(404);
+    });
+
     it('publishes builds of one suite that succeed together, each once, one refused without harm to the others', async () => {
       const dir = packagesDir('together');
       const jobs: number[] = [];

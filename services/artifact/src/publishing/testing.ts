@@ -84,7 +84,11 @@ export function kindOfFile(name: string): ArtifactKind {
 }
 
 /** A job of its own through the job decider, up to its attempt being built by `builder`. */
-export async function startJob(log: EventLog, jobId: number, options: { suite: string; format: 'deb' | 'rpm'; arch: string; builder: string; package?: string }): Promise<void> {
+export async function startJob(
+  log: EventLog,
+  jobId: number,
+  options: { suite: string; format: 'deb' | 'rpm'; arch: string; builder: string; package?: string; rebuildOf?: number },
+): Promise<void> {
   const at = new Date().toISOString();
   const command = (value: JobCommand) => handleCommand({ log, stream: jobStreamId(jobId), decider: jobDecider, command: value });
   await command({
@@ -106,6 +110,7 @@ export async function startJob(log: EventLog, jobId: number, options: { suite: s
       buildArchIndep: true,
       submittedBy: { kind: 'user', name: 'tests' },
       retryOf: 0,
+      ...(options.rebuildOf ? { rebuildOf: options.rebuildOf } : {}),
     },
   });
   await command({ type: 'QueueJob', at, routingKey: `${options.format}.${options.suite}.${options.arch}` });
