@@ -63,7 +63,12 @@ export async function logFollow(args: string[]): Promise<void> {
     const warm = await openFollower(logUrl);
     await warm.untilBytes(1);
     warm.cancel();
-    await delay(500);
+    // The baseline is taken once the service has let the warm-up follower go.
+    await waitFor(
+      'the warm-up follower to be gone',
+      async () => /^tsbit_log_followers 0$/m.test(await (await fetch(`${base}/metrics`)).text()),
+      { timeoutMs: 10_000 },
+    );
     const rssBefore = rssOf(pid);
 
     const samples: number[] = [];
@@ -281,6 +286,3 @@ function freePort(): Promise<number> {
   });
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import { artifactStreamId, jobStreamId, serializeEvent } from '@tsbit/domain';
 import { PostgresEventLog } from '@tsbit/event-log';
 import { submittedJob } from '@tsbit/read-models/testing';
-import { createLogger, mintToken, type StoredToken } from '@tsbit/service-kit';
+import { createLogger, metricsRegistry, mintToken, type StoredToken } from '@tsbit/service-kit';
 import { createArtifactService } from '../app';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -329,9 +329,14 @@ describe('live build logs', () => {
     await events.next();
     const other = createArtifactService({ log, storeDir, tokens: async (id) => tokens.get(id), logger: createLogger('logs-test', 'silent'), maxUploadBytes: 1024 });
     const otherUrl = await other.listen({ port: 0, host: '127.0.0.1' });
+    const followersNow = async (): Promise<number> => (await metricsRegistry.getSingleMetric('tsbit_log_followers')!.get()).values[0]?.value ?? 0;
+    const before = await followersNow();
     const waiting = eventsOf(await fetch(`${otherUrl}/logs/jobs/${jobId}/attempts/1?follow=1`));
     expect(await waiting.next()).toMatchObject({ data: 'waiting' });
+    expect(await followersNow()).toBe(before + 1);
     await other.close();
     expect(await waiting.next()).toBeUndefined();
+    // Counted while they follow, and no longer once let go (tsbit_log_followers on /metrics).
+    expect(await followersNow()).toBe(before);
   });
 });

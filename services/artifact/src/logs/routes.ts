@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { artifactStreamId, deserializeEvent, serializeEvent, type ArtifactStored } from '@tsbit/domain';
 import type { EventLog } from '@tsbit/event-log';
-import { authenticate, authorize, counter, HttpProblem, notFound, toProblem, type Principal, type TokenLookup } from '@tsbit/service-kit';
+import { authenticate, authorize, counter, gauge, HttpProblem, notFound, toProblem, type Principal, type TokenLookup } from '@tsbit/service-kit';
 import type { ContentStore } from '../store';
 import { checkUploadScope, START_GRACE_MS } from '../upload-scope';
 import { attemptStanding } from './attempt-standing';
@@ -15,6 +15,8 @@ import { parseByteRange } from './byte-range';
 import { LiveLogStore, LogRefused, type Completion, type LogKey, type LogRefusal } from './live-log-store';
 import type { LogNotifier } from './log-notifier';
 import { endEvent, KEEP_ALIVE, logEvent, takeLines } from './sse-lines';
+
+const followersGauge = gauge('tsbit_log_followers', 'Clients following a build log now');
 
 /** One append's body at most: the builder sends every ~0.5 s or 64 KiB, and catches up in pieces of this. */
 export const MAX_APPEND_BYTES = 4 * 1024 * 1024;
@@ -201,6 +203,7 @@ export function registerLogRoutes(app: FastifyInstance, deps: LogRoutesDeps): vo
     const controller = new AbortController();
     const { signal } = controller;
     followers.add(controller);
+    followersGauge.inc();
     const raw = reply.hijack().raw;
     raw.on('close', () => controller.abort());
     raw.writeHead(200, {
@@ -257,6 +260,7 @@ export function registerLogRoutes(app: FastifyInstance, deps: LogRoutesDeps): vo
     } finally {
       subscription.close();
       followers.delete(controller);
+      followersGauge.dec();
       await handle?.close().catch(() => undefined);
       raw.end();
     }
